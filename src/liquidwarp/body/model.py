@@ -1,0 +1,239 @@
+"""The body model: typed parameters in, a posed mesh out.
+
+The default (and, offline, only) backend is Anny (Apache-2.0, https://github.com/naver/anny), a
+MakeHuman-based differentiable body model. ``BodyModel`` hides it behind a small interface
+(``faces``, ``face_uvs``, ``face_parts``, ``forward(BodyParams) -> BodyMesh``) so another model
+(SMPL/SMPL-X from user-supplied files) can be added beside it.
+
+World frame: the model's own. ``z`` up, metres; at zero root rotation the person faces ``-y``
+and their left is ``+x``; the origin is near the pelvis.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+
+from liquidwarp.body.joints import BODY_JOINTS, NUM_JOINTS
+from liquidwarp.geometry.rotations import axis_angle_to_matrix
+
+#: Anny's six default phenotype shape parameters, each in [0, 1] (0.5 = average).
+SHAPE_NAMES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
+NUM_SHAPE = len(SHAPE_NAMES)
+
+#: Body-part labels stored per face (``BodyModel.face_parts``). Left = the person's left.
+PART_NAMES: tuple[str, ...] = (
+    "head",  # head and neck, including the face and the hair region
+    "torso",  # chest, belly, back, shoulders' tops
+    "pelvis",  # hips and buttocks
+    "upper_arm_left",
+    "upper_arm_right",
+    "lower_arm_left",
+    "lower_arm_right",
+    "hand_left",
+    "hand_right",
+    "upper_leg_left",
+    "upper_leg_right",
+    "lower_leg_left",
+    "lower_leg_right",
+    "foot_left",
+    "foot_right",
+)
+PART_INDEX = {name: i for i, name in enumerate(PART_NAMES)}
+
+#: COCO-17 plus 6 foot keypoints, in the order Anny's regressor returns them.
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel",
+)  # fmt: skip
+
+
+def _bone_part(bone: str) -> str:
+    """Which body part a bone's skin belongs to (weights decide vertex -> bone)."""
+    side = "left" if bone.endswith(".L") else "right"
+    stem = bone.split(".")[0]
+    if stem.startswith(("neck", "head", "eye", "jaw", "tongue")):
+        return "head"
+    if stem.startswith(("spine", "clavicle")) or stem == "root":
+        return "torso"
+    if stem.startswith("pelvis"):
+        return "pelvis"
+    if stem.startswith(("shoulder", "upperarm")):
+        return f"upper_arm_{side}"
+    if stem.startswith("lowerarm"):
+        return f"lower_arm_{side}"
+    if stem.startswith(("wrist", "finger", "metacarpal")):
+        return f"hand_{side}"
+    if stem.startswith("upperleg"):
+        return f"upper_leg_{side}"
+    if stem.startswith("lowerleg"):
+        return f"lower_leg_{side}"
+    if stem.startswith(("foot", "toe")):
+        return f"foot_{side}"
+    raise ValueError(f"no body part for bone {bone!r}")
+
+
+@dataclass(frozen=True)
+class BodyParams:
+    """Parameters of a batch of bodies (B = batch).
+
+    Attributes:
+        root_rotation: (B, 3) axis-angle of the whole body in the world, about the model origin.
+        root_translation: (B, 3) metres, added after the root rotation.
+        joint_rotations: (B, J=19, 3) axis-angle of the posed bones, ``joints.BODY_JOINTS`` order,
+            conventions in ``liquidwarp.body.joints``.
+        shape: (B, 6) phenotype parameters in [0, 1], ``SHAPE_NAMES`` order.
+    """
+
+    root_rotation: torch.Tensor
+    root_translation: torch.Tensor
+    joint_rotations: torch.Tensor
+    shape: torch.Tensor
+
+    def __post_init__(self) -> None:
+        b = self.root_rotation.shape[0]
+        assert self.root_rotation.shape == (b, 3), self.root_rotation.shape
+        assert self.root_translation.shape == (b, 3), self.root_translation.shape
+        assert self.joint_rotations.shape == (b, NUM_JOINTS, 3), self.joint_rotations.shape
+        assert self.shape.shape == (b, NUM_SHAPE), self.shape.shape
+
+    @property
+    def batch_size(self) -> int:
+        return self.root_rotation.shape[0]
+
+    @staticmethod
+    def rest(batch_size: int = 1, dtype=torch.float32, device=None) -> "BodyParams":
+        """Average shape in the rest A-pose at the origin."""
+        z = lambda *s: torch.zeros(batch_size, *s, dtype=dtype, device=device)  # noqa: E731
+        return BodyParams(z(3), z(3), z(NUM_JOINTS, 3), torch.full((batch_size, NUM_SHAPE), 0.5, dtype=dtype, device=device))
+
+    def replace(self, **changes: torch.Tensor) -> "BodyParams":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return BodyParams(**values)
+
+    def index(self, i: int | slice | torch.Tensor) -> "BodyParams":
+        if isinstance(i, int):
+            i = slice(i, i + 1)
+        return BodyParams(**{f.name: getattr(self, f.name)[i] for f in fields(self)})
+
+    @staticmethod
+    def cat(params: list["BodyParams"]) -> "BodyParams":
+        return BodyParams(**{f.name: torch.cat([getattr(p, f.name) for p in params]) for f in fields(BodyParams)})
+
+    def to(self, device=None, dtype=None) -> "BodyParams":
+        return BodyParams(**{f.name: getattr(self, f.name).to(device=device, dtype=dtype) for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class BodyMesh:
+    """A posed batch of meshes in world coordinates.
+
+    Attributes:
+        vertices: (B, V, 3) metres.
+        keypoints: (B, 23, 3) ``KEYPOINT_NAMES`` order, metres.
+    """
+
+    vertices: torch.Tensor
+    keypoints: torch.Tensor
+
+
+def anny_cache_dir() -> Path:
+    """Where Anny keeps its built model data (``ANNY_CACHE_DIR`` overrides ``~/.cache/anny``)."""
+    return Path(os.environ.get("ANNY_CACHE_DIR", Path.home() / ".cache" / "anny"))
+
+
+def _load_anny():
+    """Build (first time: about a minute and a ~790 MB cache) or load (~0.3 s) the Anny model."""
+    cache = anny_cache_dir()
+    if not cache.is_dir() or not any(cache.iterdir()):
+        print(
+            f"liquidwarp: building the body model cache in {cache} (first use only: about a minute "
+            "and ~790 MB; set ANNY_CACHE_DIR to put it elsewhere)...",
+            file=sys.stderr,
+            flush=True,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Anny warns about optional GPU skinning we do not use
+        import anny
+
+        model = anny.Anny(skinning_method="lbs").to(torch.float32)
+        keypoints = anny.KeypointsRegressor.coco(model).to(torch.float32)
+    model.requires_grad_(False)
+    assert tuple(keypoints.labels) == KEYPOINT_NAMES, keypoints.labels
+    return model, keypoints
+
+
+class BodyModel(torch.nn.Module):
+    """Anny behind liquidwarp's body interface.
+
+    Attributes (buffers, follow ``.to(device)``):
+        faces: (F, 3) long vertex indices of the triangles.
+        face_uvs: (F, 3, 2) texture coordinates of each face corner, ``u`` right, ``v`` up (OpenGL):
+            texture row ``= (1 - v) * H``; ``uv_to_grid`` converts to a sampling grid.
+        face_parts: (F,) long ``PART_NAMES`` index of each face.
+        vertex_parts: (V,) long ``PART_NAMES`` index of each vertex (its dominant bone's part).
+        rest_vertices: (V, 3) vertices at average shape in the rest pose.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        anny_model, keypoints = _load_anny()
+        self._anny = anny_model
+        self._keypoints = keypoints
+        self.register_buffer("faces", anny_model.faces.long().clone(), persistent=False)
+        uv = anny_model.texture_coordinates.float()
+        self.register_buffer("face_uvs", uv[anny_model.face_texture_coordinate_indices.long()], persistent=False)
+
+        labels = list(anny_model.bone_labels)
+        self.register_buffer("_joint_bone_index", torch.tensor([labels.index(b) for b in BODY_JOINTS]), persistent=False)
+        bone_part = torch.tensor([PART_INDEX[_bone_part(b)] for b in labels])
+        dominant = anny_model.vertex_bone_indices.gather(1, anny_model.vertex_bone_weights.argmax(1, keepdim=True))[:, 0]
+        vertex_parts = bone_part[dominant.long()]
+        self.register_buffer("vertex_parts", vertex_parts, persistent=False)
+        self.register_buffer("face_parts", _majority(vertex_parts[self.faces]), persistent=False)
+        self.register_buffer("rest_vertices", anny_model()["vertices"][0].detach().clone(), persistent=False)
+        self.bone_labels = labels
+
+    @property
+    def num_vertices(self) -> int:
+        return self.rest_vertices.shape[0]
+
+    @property
+    def num_faces(self) -> int:
+        return self.faces.shape[0]
+
+    def forward(self, params: BodyParams) -> BodyMesh:
+        """Pose a batch of bodies. Differentiable in every field of ``params``."""
+        b = params.batch_size
+        dtype, device = params.joint_rotations.dtype, params.joint_rotations.device
+        anny_model = self._anny
+        n_bones = len(self.bone_labels)
+        delta = torch.eye(4, dtype=dtype, device=device).repeat(b, n_bones, 1, 1)
+        delta[:, self._joint_bone_index, :3, :3] = axis_angle_to_matrix(params.joint_rotations)
+        out = anny_model(pose_parameters=delta, phenotype_kwargs=params.shape.to(anny_model.dtype))
+        local_vertices = out["vertices"]
+        local_keypoints = self._keypoints(out)
+        rot = axis_angle_to_matrix(params.root_rotation)
+        t = params.root_translation[:, None]
+        vertices = torch.einsum("bij,bvj->bvi", rot, local_vertices) + t
+        keypoints = torch.einsum("bij,bkj->bki", rot, local_keypoints) + t
+        return BodyMesh(vertices=vertices, keypoints=keypoints)
+
+
+def _majority(labels: torch.Tensor) -> torch.Tensor:
+    """(F, 3) per-corner labels -> (F,) the label at least two corners share, else the first."""
+    a, b, c = labels.unbind(-1)
+    return torch.where((b == c) & (a != b), b, a)
+
+
+def uv_to_grid(uv: torch.Tensor) -> torch.Tensor:
+    """Texture coordinates (u right, v up, [0, 1]) -> ``grid_sample`` grid (align_corners=False)."""
+    return torch.stack([uv[..., 0] * 2.0 - 1.0, 1.0 - uv[..., 1] * 2.0], dim=-1)

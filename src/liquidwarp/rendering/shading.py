@@ -1,0 +1,114 @@
+"""Textured, optionally Lambert-shaded images of a rasterised mesh, and per-pixel attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from liquidwarp.body.model import uv_to_grid
+from liquidwarp.rendering.rasterize import Fragments
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """A directional light plus ambient term, per image.
+
+    Attributes:
+        direction: (B, 3) unit vectors in world space pointing *towards* the light.
+        ambient: (B,) ambient intensity.
+        diffuse: (B,) diffuse intensity; pixel colour = albedo * (ambient + diffuse * max(0, n.l)).
+    """
+
+    direction: torch.Tensor
+    ambient: torch.Tensor
+    diffuse: torch.Tensor
+
+
+def interpolate_face_attributes(fragments: Fragments, face_attributes: torch.Tensor) -> torch.Tensor:
+    """Barycentric interpolation of per-face-corner attributes.
+
+    Args:
+        fragments: (B, H, W) fragments.
+        face_attributes: (F, 3, D) shared by the batch, or (B, F, 3, D).
+    Returns:
+        (B, H, W, D), zero on background.
+    """
+    idx = fragments.face_index.clamp(min=0)
+    if face_attributes.ndim == 3:
+        corner = face_attributes[idx]  # (B, H, W, 3, D)
+    else:
+        b = torch.arange(idx.shape[0], device=idx.device)[:, None, None]
+        corner = face_attributes[b, idx]
+    values = (fragments.barycentric.to(corner.dtype)[..., None] * corner).sum(-2)
+    return values * fragments.mask[..., None].to(values.dtype)
+
+
+def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """(B, V, 3) vertices, (F, 3) faces -> (B, V, 3) unit area-weighted vertex normals
+    (oriented by the faces' winding: counter-clockwise seen from outside points outwards)."""
+    v = vertices
+    a, b, c = v[:, faces[:, 0]], v[:, faces[:, 1]], v[:, faces[:, 2]]
+    face_n = torch.cross(b - a, c - a, dim=-1)  # length = 2 * area, so sums are area-weighted
+    normals = torch.zeros_like(v)
+    for k in range(3):
+        normals.index_add_(1, faces[:, k], face_n)
+    return F.normalize(normals, dim=-1)
+
+
+def sample_texture(fragments: Fragments, face_uvs: torch.Tensor, texture: torch.Tensor) -> torch.Tensor:
+    """Look up a UV texture at every pixel.
+
+    Args:
+        face_uvs: (F, 3, 2) texture coordinates (u right, v up).
+        texture: (B, C, Ht, Wt).
+    Returns:
+        (B, C, H, W) texture values, zero on background.
+    """
+    uv = interpolate_face_attributes(fragments, face_uvs.to(texture.dtype))
+    grid = uv_to_grid(uv)
+    values = F.grid_sample(texture, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return values * fragments.mask[:, None].to(values.dtype)
+
+
+def render_textured(
+    fragments: Fragments,
+    faces: torch.Tensor,
+    face_uvs: torch.Tensor,
+    texture: torch.Tensor,
+    vertices: torch.Tensor | None = None,
+    lighting: Lighting | None = None,
+    background: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Render a textured mesh, Lambert-shaded when ``lighting`` is given (unshaded otherwise).
+
+    Args:
+        fragments: (B, H, W) rasterisation of ``vertices``.
+        faces: (F, 3); face_uvs: (F, 3, 2); texture: (B, 3, Ht, Wt) albedo in [0, 1].
+        vertices: (B, V, 3) world-space vertices (needed for shading).
+        lighting: per-image light, or None for flat albedo.
+        background: (B, 3, H, W) image behind the person, or None for black.
+    Returns:
+        image (B, 3, H, W) in [0, 1] and person mask (B, 1, H, W) float (1 = person).
+    """
+    albedo = sample_texture(fragments, face_uvs, texture)
+    if lighting is not None:
+        if vertices is None:
+            raise ValueError("shading needs the world-space vertices")
+        normals = vertex_normals(vertices, faces)
+        corner_normals = normals[:, faces]  # (B, F, 3, 3)
+        n = F.normalize(interpolate_face_attributes(fragments, corner_normals), dim=-1, eps=1e-8)
+        lambert = (n * lighting.direction[:, None, None, :].to(n.dtype)).sum(-1).clamp(min=0)
+        shade = lighting.ambient[:, None, None] + lighting.diffuse[:, None, None] * lambert
+        albedo = albedo * shade[:, None].to(albedo.dtype)
+    mask = fragments.mask[:, None].to(albedo.dtype)
+    if background is not None:
+        albedo = albedo + (1 - mask) * background.to(albedo.dtype)
+    return albedo.clamp(0, 1), mask
+
+
+def render_face_labels(fragments: Fragments, face_labels: torch.Tensor) -> torch.Tensor:
+    """(F,) integer labels per face -> (B, H, W) long label per pixel, -1 on background."""
+    labels = face_labels[fragments.face_index.clamp(min=0)]
+    return torch.where(fragments.mask, labels, torch.full_like(labels, -1))
