@@ -180,6 +180,7 @@ class BodyModel(torch.nn.Module):
             texture row ``= (1 - v) * H``; ``uv_to_grid`` converts to a sampling grid.
         face_parts: (F,) long ``PART_NAMES`` index of each face.
         vertex_parts: (V,) long ``PART_NAMES`` index of each vertex (its dominant bone's part).
+        vertex_bones: (V,) long index into ``bone_labels`` of each vertex's dominant bone.
         rest_vertices: (V, 3) vertices at average shape in the rest pose.
     """
 
@@ -196,6 +197,7 @@ class BodyModel(torch.nn.Module):
         self.register_buffer("_joint_bone_index", torch.tensor([labels.index(b) for b in BODY_JOINTS]), persistent=False)
         bone_part = torch.tensor([PART_INDEX[_bone_part(b)] for b in labels])
         dominant = anny_model.vertex_bone_indices.gather(1, anny_model.vertex_bone_weights.argmax(1, keepdim=True))[:, 0]
+        self.register_buffer("vertex_bones", dominant.long(), persistent=False)
         vertex_parts = bone_part[dominant.long()]
         self.register_buffer("vertex_parts", vertex_parts, persistent=False)
         self.register_buffer("face_parts", _majority(vertex_parts[self.faces]), persistent=False)

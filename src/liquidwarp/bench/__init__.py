@@ -1,0 +1,1 @@
+"""Benchmarks: measured speed and quality figures, written as JSON."""

@@ -1,0 +1,1 @@
+"""Data: procedural textures and motions, the synthetic data engine and its on-disk format."""
