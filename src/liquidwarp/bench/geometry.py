@@ -53,7 +53,7 @@ def _camera_for_frames(cameras: Camera, view: int, frames: int) -> Camera:
 def run(subjects: int = 4, frames: int = 30, repeats: int = 50, progress: bool = True) -> dict:
     """Measure everything; returns the JSON-ready dict."""
     body = BodyModel()
-    config = SynthConfig(subjects=subjects, frames=frames, views=2, size=256, seed=0, shading=False, supersample=2)
+    config = SynthConfig(subjects=subjects, frames=frames, views=2, size=256, seed=0, shading=False, supersample=1)
     engine = SyntheticEngine(config, body)
     faces = body.faces
 

@@ -80,10 +80,6 @@ def _col(c: np.ndarray) -> np.ndarray:
     return np.asarray(c, dtype=_F32).reshape(3, 1, 1)
 
 
-def _fill(c: np.ndarray, h: int, w: int) -> np.ndarray:
-    return np.broadcast_to(_col(c), (3, h, w)).copy()
-
-
 def _lerp(c0: np.ndarray, c1: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Channel-first image ``c0 + t * (c1 - c0)`` for colours c0, c1 and a (h, w) weight t."""
     return _col(c0) + t[None] * _col(np.asarray(c1, _F32) - np.asarray(c0, _F32))
@@ -218,7 +214,8 @@ _LUT_N = 1024  # lookup-table samples per period
 
 def _band_1d(s: np.ndarray, period: float, start: float, width: float, soft: float) -> np.ndarray:
     """Membership (0..1) of the periodic band ``[start, start + width)`` (mod ``period``) for 1-D
-    coordinates ``s``; the edges ramp linearly over ``soft`` units (one pixel, for anti-aliasing)."""
+    coordinates ``s``; the edges ramp linearly over ``soft`` units (one pixel, for
+    anti-aliasing)."""
     u = np.mod(s - start, period)
     inside = np.minimum(u, width - u)
     outside = -np.minimum(u - width, period - u)
@@ -369,7 +366,8 @@ _HAIR_P = _HAIR_P / _HAIR_P.sum()
 
 
 def hair_color(rng: np.random.Generator) -> np.ndarray:
-    """A natural hair colour (black, browns, blondes, reds, grays), shape ``(3,)`` float32 in [0, 1]."""
+    """A natural hair colour (black, browns, blondes, reds, grays): shape ``(3,)`` float32 RGB
+    in [0, 1]."""
     _check_rng(rng)
     name = _HAIR_NAMES[int(rng.choice(len(_HAIR_NAMES), p=_HAIR_P))]
     c = np.asarray(_HAIR_BASE[name], dtype=np.float64)
@@ -400,12 +398,11 @@ _FABRIC_SOURCES = (
     "coins",
     "text",
 )
+# No pictures of people (astronaut, camera): a second person would break single-person scenes.
 _BACKGROUND_SOURCES = (
-    "astronaut",
     "rocket",
     "coffee",
     "chelsea",
-    "camera",
     "brick",
     "grass",
     "gravel",
@@ -584,16 +581,26 @@ def _fabric_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 
 def _fabric_natural(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    entry = _pick_source(rng, _FABRIC_SOURCES)
-    if entry is None:  # no bundled picture available: fall back to a procedural fabric
-        return _fabric_noise(rng, h, w)
-    src, gray = entry
-    img = _natural_crop(rng, src, h, w, zoom=(0.3, 1.0))
+    img = gray = None
+    for _attempt in range(4):  # avoid featureless crops (sky, a black starfield...)
+        entry = _pick_source(rng, _FABRIC_SOURCES)
+        if entry is None:  # no bundled picture available: fall back to a procedural fabric
+            return _fabric_noise(rng, h, w)
+        img = _natural_crop(rng, entry[0], h, w, zoom=(0.3, 1.0))
+        gray = entry[1]
+        if float(img[:, ::4, ::4].std(axis=(1, 2)).mean()) > 0.06:
+            break
+    assert img is not None
     if gray and rng.random() < 0.7:  # duotone: map gray levels between two fabric colours
         dark, light = _palette(rng, 2, min_dist=0.4)
         if dark.sum() > light.sum():
             dark, light = light, dark
-        return _lerp(dark, light, img[0])
+        g = img[0]
+        sub = g[::4, ::4]
+        lo, hi = float(sub.min()), float(sub.max())
+        g -= _F32(lo)
+        g *= _F32(1.0 / max(hi - lo, 0.1))  # stretch the crop's gray range
+        return _lerp(dark, light, g)
     img *= _F32(rng.uniform(0.85, 1.1))
     return img
 
@@ -664,7 +671,8 @@ def _floor(rng: np.random.Generator, h: int, w: int, horizon: float) -> np.ndarr
             grout = _random_color(rng, "neutral")
             gw = rng.uniform(0.03, 0.08)
             wave = _square_lut(1.0 - gw, 0.01)
-            m = _gather(fx + _F32(rng.random()), wave)[0] * _gather(fz + _F32(rng.random()), wave)[0]
+            m = _gather(fx + _F32(rng.random()), wave)[0]
+            m = m * _gather(fz + _F32(rng.random()), wave)[0]
             tex = _lerp(grout, c0, m)
             mean = (1.0 - 2.0 * gw) * c0 + 2.0 * gw * grout
         else:  # checkerboard floor
@@ -724,7 +732,8 @@ def _bg_room(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         wimg *= _shade(rng, hz, w, strength=rng.uniform(0.03, 0.1))[None]
         if rng.random() < 0.7:  # baseboard
             bb = max(1, int(round(rng.uniform(0.008, 0.03) * h)))
-            wimg[:, max(0, hz - bb):] = _col(_random_color(rng, str(rng.choice(["light", "dark", "neutral"]))))
+            board = _random_color(rng, str(rng.choice(["light", "dark", "neutral"])))
+            wimg[:, max(0, hz - bb) :] = _col(board)
         img[:, :hz] = wimg
     if hz < h:
         img[:, hz:] = _floor(rng, h - hz, w, 0.0)
@@ -742,7 +751,9 @@ def _bg_outdoor(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             zenith = _random_color(rng, "neutral") * _F32(0.8) + _F32(0.15)
             haze = _random_color(rng, "light")
         sky = _vertical_gradient(hz, w, zenith, haze)
-        clouds = _smooth_field(rng, hz, w, cells=rng.uniform(2.0, 6.0), octaves=4, persistence=0.55)[0]
+        clouds = _smooth_field(
+            rng, hz, w, cells=rng.uniform(2.0, 6.0), octaves=4, persistence=0.55
+        )[0]
         cover = rng.uniform(-0.5, 1.5)
         m = _smoothstep01(clouds, cover, cover + 1.25)
         m *= _F32(rng.uniform(0.5, 0.9))

@@ -68,8 +68,47 @@ def sample_texture(fragments: Fragments, face_uvs: torch.Tensor, texture: torch.
     """
     uv = interpolate_face_attributes(fragments, face_uvs.to(texture.dtype))
     grid = uv_to_grid(uv)
-    values = F.grid_sample(texture, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    values = _sample_mipmapped(texture, grid, _texture_lod(uv, fragments.mask, texture.shape[-2:]))
     return values * fragments.mask[:, None].to(values.dtype)
+
+
+MAX_LOD = 5  # coarsest mip level used (texture side / 32)
+
+
+def _texture_lod(uv: torch.Tensor, mask: torch.Tensor, texture_size: tuple[int, int]) -> torch.Tensor:
+    """(B, H, W) mip level per pixel: log2 of how many texels one pixel step spans.
+
+    Differences are taken to both horizontal and both vertical neighbours on the body, and the
+    smaller of each pair is kept, so a UV seam on one side does not blur the pixel."""
+    scale = uv.new_tensor([texture_size[1], texture_size[0]])
+    t = uv * scale
+    big = torch.finfo(t.dtype).max / 4
+
+    def step(dim: int) -> torch.Tensor:
+        fwd = (t.roll(-1, dim) - t).norm(dim=-1)
+        bwd = (t - t.roll(1, dim)).norm(dim=-1)
+        fwd = torch.where(mask & mask.roll(-1, dim), fwd, torch.full_like(fwd, big))
+        bwd = torch.where(mask & mask.roll(1, dim), bwd, torch.full_like(bwd, big))
+        d = torch.minimum(fwd, bwd)
+        return torch.where(d >= big, torch.zeros_like(d), d)
+
+    footprint = torch.maximum(step(1), step(2))
+    return torch.log2(footprint.clamp(min=1.0)).clamp(max=MAX_LOD)
+
+
+def _sample_mipmapped(texture: torch.Tensor, grid: torch.Tensor, lod: torch.Tensor) -> torch.Tensor:
+    """Trilinear lookup: bilinear in the two mip levels around ``lod``, blended linearly."""
+    levels = [texture]
+    while len(levels) <= MAX_LOD and min(levels[-1].shape[-2:]) >= 2:
+        levels.append(F.avg_pool2d(levels[-1], 2))
+    lod = lod.clamp(max=len(levels) - 1)
+    out = torch.zeros(texture.shape[0], texture.shape[1], *grid.shape[1:3], dtype=texture.dtype, device=texture.device)
+    for k, level in enumerate(levels):
+        weight = (1.0 - (lod - k).abs()).clamp(min=0)
+        if bool((weight > 0).any()):
+            sample = F.grid_sample(level, grid, mode="bilinear", padding_mode="border", align_corners=False)
+            out = out + sample * weight[:, None].to(out.dtype)
+    return out
 
 
 def render_textured(

@@ -103,16 +103,22 @@ def transfer_flow(
     # background or by a nearer limb.
     x0 = torch.floor(xy[..., 0] - 0.5)
     y0 = torch.floor(xy[..., 1] - 0.5)
-    inside = (x0 >= 0) & (x0 + 1 < ws) & (y0 >= 0) & (y0 + 1 < hs)
+    frac_x = xy[..., 0] - 0.5 - x0
+    frac_y = xy[..., 1] - 0.5 - y0
     src_depth = source_fragments.depth.reshape(b, -1)
     src_mask = source_fragments.mask.reshape(b, -1)
-    visible = inside.clone()
+    visible = torch.ones_like(on_body)
     for dy in (0, 1):
         for dx in (0, 1):
-            flat = ((y0 + dy).clamp(0, hs - 1) * ws + (x0 + dx).clamp(0, ws - 1)).long().view(b, -1)
+            # A neighbour with (numerically) zero bilinear weight cannot contaminate the sample.
+            weight = (frac_x if dx else 1 - frac_x) * (frac_y if dy else 1 - frac_y)
+            col, row = x0 + dx, y0 + dy
+            inside = (col >= 0) & (col < ws) & (row >= 0) & (row < hs)
+            flat = (row.clamp(0, hs - 1) * ws + col.clamp(0, ws - 1)).long().view(b, -1)
             seen = src_mask.gather(1, flat).view(b, h, w)
             depth = src_depth.gather(1, flat).view(b, h, w)
-            visible &= seen & ((depth - z).abs() <= depth_tolerance)
+            ok = inside & seen & ((depth - z).abs() <= depth_tolerance)
+            visible &= ok | (weight <= 1e-3)
 
     valid = on_body & in_front & visible
     grid = pixels_to_grid(xy, src_size)
