@@ -35,14 +35,17 @@ def interpolate_face_attributes(fragments: Fragments, face_attributes: torch.Ten
     Returns:
         (B, H, W, D), zero on background.
     """
-    idx = fragments.face_index.clamp(min=0)
+    mask = fragments.mask
+    idx = fragments.face_index[mask]  # only covered pixels: the background is most of the image
     if face_attributes.ndim == 3:
-        corner = face_attributes[idx]  # (B, H, W, 3, D)
+        corner = face_attributes[idx]  # (N, 3, D)
     else:
-        b = torch.arange(idx.shape[0], device=idx.device)[:, None, None]
-        corner = face_attributes[b, idx]
-    values = (fragments.barycentric.to(corner.dtype)[..., None] * corner).sum(-2)
-    return values * fragments.mask[..., None].to(values.dtype)
+        batch = torch.arange(mask.shape[0], device=idx.device)[:, None, None].expand_as(mask)[mask]
+        corner = face_attributes[batch, idx]
+    weights = fragments.barycentric[mask].to(corner.dtype)
+    out = corner.new_zeros(*mask.shape, corner.shape[-1])
+    out[mask] = (weights[..., None] * corner).sum(-2)
+    return out
 
 
 def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
@@ -67,9 +70,14 @@ def sample_texture(fragments: Fragments, face_uvs: torch.Tensor, texture: torch.
         (B, C, H, W) texture values, zero on background.
     """
     uv = interpolate_face_attributes(fragments, face_uvs.to(texture.dtype))
+    lod = _texture_lod(uv, fragments.mask, texture.shape[-2:])
     grid = uv_to_grid(uv)
-    values = _sample_mipmapped(texture, grid, _texture_lod(uv, fragments.mask, texture.shape[-2:]))
-    return values * fragments.mask[:, None].to(values.dtype)
+    out = texture.new_zeros(texture.shape[0], texture.shape[1], *fragments.image_size)
+    for b in range(texture.shape[0]):  # sample covered pixels only
+        sel = fragments.mask[b]
+        values = _sample_mipmapped(texture[b : b + 1], grid[b][sel][None, :, None], lod[b][sel][None, :, None])
+        out[b][:, sel] = values[0, :, :, 0]
+    return out
 
 
 MAX_LOD = 5  # coarsest mip level used (texture side / 32)
