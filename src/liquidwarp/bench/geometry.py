@@ -30,7 +30,6 @@ import torch
 
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine, write_dataset
-from liquidwarp.geometry.cameras import Camera
 from liquidwarp.rendering.rasterize import Fragments, rasterize, rasterize_reference
 from liquidwarp.warping.flow import transfer_flow, warp
 
@@ -46,11 +45,6 @@ def _single(frags: Fragments, i: int) -> Fragments:
     return Fragments(frags.face_index[i : i + 1], frags.barycentric[i : i + 1], frags.depth[i : i + 1])
 
 
-def _camera_for_frames(cameras: Camera, view: int, frames: int) -> Camera:
-    c = cameras.index(view)
-    return Camera(c.focal.expand(frames, 2), c.principal.expand(frames, 2), c.rotation.expand(frames, 3, 3), c.translation.expand(frames, 3), c.image_size)
-
-
 def run(subjects: int = 4, frames: int = 30, repeats: int = 50, progress: bool = True) -> dict:
     """Measure everything; returns the JSON-ready dict."""
     body = BodyModel()
@@ -61,9 +55,8 @@ def run(subjects: int = 4, frames: int = 30, repeats: int = 50, progress: bool =
     rast_times, ref_times, agree, identity, pair = [], [], [], [], []
     for s in range(subjects):
         subject = engine.make_subject(s)
-        with torch.no_grad():
-            vertices = body(subject.params).vertices
-        cams = _camera_for_frames(subject.cameras, 0, frames)
+        vertices = subject.vertices
+        cams = subject.cameras.index(0).expand(frames)
         screen = cams.project(vertices)
         frags = rasterize(screen, faces, (256, 256))
         images = engine.render_view(subject, 0, background=False)["rgb"]  # unshaded, anti-aliased, black background

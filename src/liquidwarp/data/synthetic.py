@@ -84,6 +84,7 @@ class Subject:
     """One rendered person, in memory."""
 
     params: BodyParams  # T frames
+    vertices: torch.Tensor  # (T, V, 3) the posed meshes, world coordinates
     cameras: Camera  # V cameras
     texture: np.ndarray  # (S, S, 3) float32 albedo
     lighting: Lighting  # one light for all views (B = 1)
@@ -155,7 +156,7 @@ class SyntheticEngine:
             diffuse=torch.tensor([rng.uniform(0.4, 0.75)]),
         )
         backgrounds = np.stack([textures.make_background(rng, (cfg.size, cfg.size)) for _ in range(cfg.views)])
-        return Subject(params, cameras, texture, lighting, backgrounds, motion.kind, asdict(outfit))
+        return Subject(params, vertices, cameras, texture, lighting, backgrounds, motion.kind, asdict(outfit))
 
     def _place_cameras(self, rng: np.random.Generator, vertices: torch.Tensor) -> Camera:
         """V static cameras spread around the motion's bounding box, each zoomed to frame all of it."""
@@ -181,15 +182,9 @@ class SyntheticEngine:
         """Render frames of one view: ``rgb`` (T, 3, H, W) in [0, 1] (over the view's background,
         or black), ``mask`` (T, H, W) bool, ``parts`` (T, H, W) long (-1 background)."""
         cfg = self.config
-        params = subject.params if frames is None else subject.params.index(frames)
-        t = params.batch_size
-        with torch.no_grad():
-            vertices = self.body(params).vertices
-        cam = subject.cameras.index(view)
-        cam_t = Camera(
-            cam.focal.expand(t, 2), cam.principal.expand(t, 2), cam.rotation.expand(t, 3, 3), cam.translation.expand(t, 3), cam.image_size
-        )
-        screen = cam_t.project(vertices)
+        vertices = subject.vertices if frames is None else subject.vertices[frames]
+        t = vertices.shape[0]
+        screen = subject.cameras.index(view).expand(t).project(vertices)
         frags = rasterize(screen, self.body.faces, (cfg.size, cfg.size))
         texture = torch.from_numpy(subject.texture).permute(2, 0, 1)[None].expand(t, -1, -1, -1)
         lighting = None

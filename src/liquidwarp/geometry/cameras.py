@@ -68,6 +68,13 @@ class Camera:
             i = slice(i, i + 1)
         return Camera(self.focal[i], self.principal[i], self.rotation[i], self.translation[i], self.image_size)
 
+    def expand(self, batch_size: int) -> "Camera":
+        """One camera (B = 1) repeated ``batch_size`` times, e.g. a static camera over T frames."""
+        if self.batch_size != 1:
+            raise ValueError(f"only a single camera can be expanded, this batch has {self.batch_size}")
+        n = batch_size
+        return Camera(self.focal.expand(n, 2), self.principal.expand(n, 2), self.rotation.expand(n, 3, 3), self.translation.expand(n, 3), self.image_size)
+
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "Camera":
         f = lambda t: t.to(device=device, dtype=dtype)  # noqa: E731
         return Camera(f(self.focal), f(self.principal), f(self.rotation), f(self.translation), self.image_size)
