@@ -1,0 +1,1 @@
+"""Body mesh recovery: fit body parameters to perception output."""
