@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from liquidwarp.body import PART_INDEX
-from liquidwarp.data.appearance import UVAtlas
+from liquidwarp.rendering.uv_atlas import UVAtlas
 from liquidwarp.data.synthetic import FORMAT_VERSION, SynthConfig, SyntheticEngine, read_dataset, write_dataset
 from liquidwarp.rendering import rasterize, render_face_labels
 

@@ -230,6 +230,44 @@ class BodyModel(torch.nn.Module):
         return BodyMesh(vertices=vertices, keypoints=keypoints)
 
 
+    def pose_points(self, params: BodyParams, vertex_subset: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keypoints and a subset of vertices for bodies that share one shape (``params.shape[0]``),
+        without skinning the whole mesh: what fitting needs at each optimisation step.
+
+        Linear blend skinning is linear in the bone transforms ``T_j``, and the keypoints are a
+        fixed linear blend of vertices, so ``keypoint_k = sum_j T_j m_kj`` with
+        ``m_kj = sum_v R_kv W_vj [r_v; 1]`` computed once per shape (``R``: keypoint regressor,
+        ``W``: skinning weights, ``r``: rest vertices). Equal to ``forward`` up to round-off (tested).
+
+        Returns:
+            keypoints (B, 23, 3) and vertices (B, len(vertex_subset), 3), world coordinates.
+        """
+        a = self._anny
+        b = params.batch_size
+        dtype, device = params.joint_rotations.dtype, params.joint_rotations.device
+        no_changes = torch.zeros(1, 0, dtype=dtype, device=device)
+        coeffs = a._get_phenotype_blendshape_coefficients(params.shape[:1], no_changes, no_changes)
+        rest = a.get_rest_model(coeffs)
+        delta = torch.eye(4, dtype=dtype, device=device).repeat(b, len(self.bone_labels), 1, 1)
+        delta[:, self._joint_bone_index, :3, :3] = axis_angle_to_matrix(params.joint_rotations)
+        transforms, _ = a.get_bone_transforms(delta, rest["rest_bone_poses"].expand(b, -1, -1, -1))
+        top = transforms[..., :3, :]  # (B, J, 3, 4)
+        rest_h = torch.cat([rest["rest_vertices"][0], torch.ones_like(rest["rest_vertices"][0, :, :1])], dim=-1)  # (V, 4)
+        weights = a.dense_vertex_bone_weights  # (V, J)
+        regressor = self._keypoints.regression_weights  # (K, V)
+        m = torch.einsum("kv,vj,vc->kjc", regressor, weights, rest_h)  # (K, J, 4)
+        local_keypoints = torch.einsum("bjrc,kjc->bkr", top, m)
+        sub_w = weights[vertex_subset]  # (S, J)
+        sub_rest = rest_h[vertex_subset]  # (S, 4)
+        local_vertices = torch.einsum("sj,bjrc,sc->bsr", sub_w, top, sub_rest)
+        rot = axis_angle_to_matrix(params.root_rotation)
+        t = params.root_translation[:, None]
+        return (
+            torch.einsum("bij,bkj->bki", rot, local_keypoints) + t,
+            torch.einsum("bij,bvj->bvi", rot, local_vertices) + t,
+        )
+
+
 def _majority(labels: torch.Tensor) -> torch.Tensor:
     """(F, 3) per-corner labels -> (F,) the label at least two corners share, else the first."""
     a, b, c = labels.unbind(-1)

@@ -1,8 +1,7 @@
 """Clothed appearances for synthetic people, painted in the body model's UV space.
 
-``UVAtlas`` rasterises the UV layout once: for each texel, the face and barycentric weights that
-own it. From that, any per-vertex quantity (rest position, part label) becomes a per-texel map,
-so garments can be placed by body part and by height (waist line, sleeve and trouser length,
+Through the ``UVAtlas`` any per-vertex quantity (rest position, part label) becomes a per-texel
+map, so garments are placed by body part and by height (waist line, sleeve and trouser length,
 hairline) on each subject's own rest shape.
 """
 
@@ -12,54 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from liquidwarp.body.model import KEYPOINT_NAMES, PART_INDEX, BodyModel
 from liquidwarp.data import textures
-from liquidwarp.rendering.rasterize import rasterize
-
-
-@dataclass(frozen=True)
-class UVAtlas:
-    """Which face owns each texel of a square texture of side ``size``.
-
-    Attributes:
-        face_index: (size, size) long, -1 where no face maps (gaps between UV islands).
-        barycentric: (size, size, 3) weights of the owning face's corners.
-        nearest: (2, size, size) row/column of the nearest covered texel (used to bleed colours
-            into the gaps so bilinear lookups at island borders do not pick up black).
-    """
-
-    face_index: torch.Tensor
-    barycentric: torch.Tensor
-    nearest: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return self.face_index.shape[0]
-
-    @staticmethod
-    def build(face_uvs: torch.Tensor, size: int) -> "UVAtlas":
-        """Rasterise ``face_uvs`` (F, 3, 2) (u right, v up) into a ``size`` x ``size`` atlas."""
-        n_faces = face_uvs.shape[0]
-        uv = face_uvs.reshape(-1, 2).double()
-        screen = torch.stack([uv[:, 0] * size, (1.0 - uv[:, 1]) * size, torch.ones_like(uv[:, 0])], dim=-1)
-        corners = torch.arange(n_faces * 3).reshape(n_faces, 3)
-        frags = rasterize(screen[None], corners, (size, size))
-        covered = frags.face_index[0].numpy() >= 0
-        _, nearest = ndimage.distance_transform_edt(~covered, return_indices=True)
-        return UVAtlas(frags.face_index[0], frags.barycentric[0], nearest)
-
-    def interpolate(self, faces: torch.Tensor, vertex_values: torch.Tensor) -> torch.Tensor:
-        """(V, D) per-vertex values -> (size, size, D) per-texel values (gaps filled from the nearest texel)."""
-        idx = self.face_index.clamp(min=0)
-        corner = vertex_values[faces[idx]]  # (S, S, 3, D)
-        values = (self.barycentric[..., None].to(corner.dtype) * corner).sum(-2)
-        return values[self.nearest[0], self.nearest[1]]
-
-    def fill_gaps(self, texture: np.ndarray) -> np.ndarray:
-        """Copy each uncovered texel from its nearest covered one."""
-        return texture[self.nearest[0], self.nearest[1]]
+from liquidwarp.rendering.uv_atlas import UVAtlas
 
 
 @dataclass(frozen=True)

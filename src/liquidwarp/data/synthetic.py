@@ -42,7 +42,8 @@ from PIL import Image
 from liquidwarp.body.joints import BODY_JOINTS
 from liquidwarp.body.model import PART_NAMES, SHAPE_NAMES, BodyModel, BodyParams
 from liquidwarp.data import motions, textures
-from liquidwarp.data.appearance import UVAtlas, make_appearance
+from liquidwarp.data.appearance import make_appearance
+from liquidwarp.rendering.uv_atlas import UVAtlas
 from liquidwarp.geometry.cameras import Camera, look_at
 from liquidwarp.rendering.rasterize import rasterize
 from liquidwarp.rendering.shading import Lighting, render_face_labels, render_textured

@@ -116,9 +116,10 @@ def _objective(
     anchor: BodyParams | None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     params = variables.params()
-    mesh = body(params)
+    subset = torch.arange(0, body.num_vertices, config.silhouette_stride)
+    keypoints, verts = body.pose_points(params, subset)
     b = params.batch_size
-    kp = mesh.keypoints[:, list(landmarks.KEYPOINT_INDEX)]  # (B, P, 3)
+    kp = keypoints[:, list(landmarks.KEYPOINT_INDEX)]  # (B, P, 3)
     proj = camera.project(kp)[..., :2]
     height = targets.person_height[:, None]
     err2d = ((proj - targets.keypoints_2d).norm(dim=-1) / height * 100.0) ** 2
@@ -138,12 +139,14 @@ def _objective(
 
     terms = {"2d": loss_2d.mean() * config.weight_2d, "3d": loss_3d.mean() * config.weight_3d}
     if targets.outside_distance is not None and not placement_only:
-        verts = mesh.vertices[:, :: config.silhouette_stride]
         vproj = camera.project(verts)[..., :2]
         grid = pixels_to_grid(vproj, targets.image_size)[:, :, None]  # (B, M, 1, 2)
         outside = F.grid_sample(targets.outside_distance, grid, mode="bilinear", padding_mode="border", align_corners=False)
         terms["inside"] = outside.mean() * 100.0 * config.weight_inside
-        nearest = torch.cdist(targets.boundary, vproj).min(dim=-1).values / height * 100.0
+        with torch.no_grad():  # which vertex is nearest needs no gradient, only its distance does
+            which = torch.cdist(targets.boundary, vproj).argmin(dim=-1)  # (B, N)
+        closest = vproj.gather(1, which[..., None].expand(-1, -1, 2))
+        nearest = (targets.boundary - closest).norm(dim=-1) / height * 100.0
         bw = targets.boundary_weight
         terms["cover"] = ((nearest * bw).sum(1) / bw.sum(1).clamp(min=1.0)).mean() * config.weight_cover
 
@@ -207,30 +210,33 @@ def fit_frames(
     rest = BodyParams.rest(b)
     root_rot, root_trans = _initial_root(targets, default_camera(targets.image_size, b))
     init = rest.replace(root_rotation=root_rot, root_translation=root_trans)
-    chunk = b if b == 1 else config.chunk
+    # The first frame alone, from the rest pose: placement, then everything (shape included).
+    first, _ = optimise(
+        body, targets.index(slice(0, 1)), init.index(0), config, config.iterations_first,
+        int(config.iterations_first * config.placement_fraction), shape_free=True,
+    )  # fmt: skip
+    if b == 1:
+        if progress is not None:
+            progress(1)
+        return first
+    # Then chunks of frames together, each starting from the last fitted frame. The first chunk may
+    # still refine the shape; later ones keep it.
     results: list[BodyParams] = []
-    previous: BodyParams | None = None
-    for start in range(0, b, chunk):
-        sl = slice(start, min(start + chunk, b))
+    previous = first
+    for start in range(0, b, config.chunk):
+        sl = slice(start, min(start + config.chunk, b))
         n = sl.stop - sl.start
-        part_init = init.index(sl)
-        if previous is None:
-            iterations, placement, shape_free = config.iterations_first, int(config.iterations_first * config.placement_fraction), True
-        else:
-            last = previous.index(-1) if previous.batch_size > 1 else previous
-            part_init = part_init.replace(
-                joint_rotations=last.joint_rotations.expand(n, -1, -1).clone(),
-                shape=last.shape.expand(n, -1).clone(),
-                # keep the per-frame placement from the landmarks, but take facing from the previous
-                # frame where 3D landmarks are missing
-                root_rotation=torch.where(
-                    (targets.weight_3d[sl].sum(1) > 0)[:, None], part_init.root_rotation, last.root_rotation.expand(n, 3)
-                ),
-            )
-            iterations, placement, shape_free = config.iterations_warm, 0, False
+        last = previous.index(previous.batch_size - 1)
+        has3d = (targets.weight_3d[sl].sum(1) > 0)[:, None]
+        part_init = init.index(sl).replace(
+            joint_rotations=last.joint_rotations.expand(n, -1, -1).clone(),
+            shape=last.shape.expand(n, -1).clone(),
+            # facing from each frame's 3D landmarks where there are some, else from the last frame
+            root_rotation=torch.where(has3d, init.index(sl).root_rotation, last.root_rotation.expand(n, 3)),
+        )
         fitted, _ = optimise(
-            body, targets.index(sl), part_init, config, iterations, placement, shape_free,
-            anchor=None if previous is None else previous.index(previous.batch_size - 1),
+            body, targets.index(sl), part_init, config, config.iterations_warm,
+            shape_free=start == 0, anchor=None if start == 0 else last,
         )  # fmt: skip
         results.append(fitted)
         previous = fitted

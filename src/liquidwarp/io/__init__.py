@@ -1,0 +1,1 @@
+"""Reading and writing images and videos (uint8 RGB at this boundary)."""

@@ -1,0 +1,464 @@
+"""Images and videos in and out.
+
+Conventions at this boundary: frames are ``(H, W, 3)`` uint8 **RGB** arrays (OpenCV's BGR never
+leaves this module). Rotation metadata is honoured: a phone video recorded upright comes out
+upright, and ``VideoInfo.width`` / ``height`` describe the frames as they come out.
+
+Every problem with a file the user named raises :class:`liquidwarp.errors.InputError` with a
+one-line message ``"<path>: <problem>"``. Outputs are written to a temporary sibling and renamed
+into place only when complete, so a failure leaves nothing behind.
+
+Decoding uses OpenCV; encoding and audio probing use the ffmpeg binary shipped by
+``imageio-ffmpeg`` (OpenCV's own writer cannot produce H.264 that every player opens).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+import numpy as np
+
+from liquidwarp.errors import InputError
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+
+# Containers whose index stores the exact number of frames, so OpenCV's count can be trusted
+# without decoding; for the others (Matroska/WebM, AVI) OpenCV estimates it from the duration.
+_EXACT_COUNT_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v"})
+
+_FFMPEG_TIMEOUT_S = 60.0  # for probing only; encoding runs as long as frames keep coming
+
+
+def is_video_path(path: str | os.PathLike) -> bool:
+    """True if the file name has a video extension (mp4, mov, avi, mkv, webm, m4v); any case."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    """True if the file name has an image extension (jpg, jpeg, png, bmp, webp); any case."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary bundled with ``imageio-ffmpeg``."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[list[str]]:
+    """Redirect file descriptor 2 into a list of lines (filled on exit) for a while.
+
+    Native libraries (libav inside OpenCV, mediapipe's C++ and TF-lite) log straight to the
+    process's stderr, where no Python setting reaches them. Their chatter is kept off the console
+    this way, and a reason can be picked out of it when something fails.
+    """
+    lines: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (an embedded interpreter): nothing to capture
+        yield lines
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", errors="replace").splitlines())
+
+
+def _libav_reason(lines: list[str]) -> str:
+    """The last message libav logged, without its ``[demuxer @ 0x...]`` prefix ('' if none)."""
+    for line in reversed(lines):
+        match = re.match(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*(.+)$", line.strip())
+        if match:
+            return match.group(1)
+    return ""
+
+
+# ----------------------------------------------------------------------------------------- input
+
+
+def _check_input_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: file is not readable")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file.
+
+    EXIF orientation is applied; an alpha channel is dropped; grey and 16-bit images are
+    converted to 8-bit RGB.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    path = Path(path)
+    _check_input_file(path)
+    # imdecode on the bytes rather than imread: imread fails silently and cannot tell a missing
+    # file from a broken one.
+    data = np.fromfile(path, dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise InputError(f"{path}: not a readable image (supported: {', '.join(sorted(IMAGE_EXTENSIONS))})")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ``probe_video`` found out about a video file.
+
+    Attributes:
+        path: the file.
+        frames: number of decodable frames.
+        fps: frames per second.
+        width: frame width in pixels, after rotation metadata is applied.
+        height: frame height in pixels, after rotation metadata is applied.
+        has_audio: whether the file has an audio stream.
+    """
+
+    path: Path
+    frames: int
+    fps: float
+    width: int
+    height: int
+    has_audio: bool
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps
+
+
+def _open_capture(path: Path) -> cv2.VideoCapture:
+    """An opened capture that applies rotation metadata, or InputError."""
+    _check_input_file(path)
+    with captured_stderr() as log:
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        opened = cap.isOpened()
+    if not opened:
+        cap.release()
+        reason = _libav_reason(log) or "no decodable video stream"
+        raise InputError(f"{path}: not a readable video ({reason})")
+    # OpenCV 4.11 reports the rotation (CAP_PROP_ORIENTATION_META) but does not apply it unless
+    # asked (measured: ORIENTATION_AUTO reads 0 after opening); with it, frames and the reported
+    # width/height come out as ffmpeg's autorotation shows them.
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    return cap
+
+
+def _stream_lines(path: Path) -> list[str] | None:
+    """ffmpeg's description of the file's streams; None if ffmpeg cannot read the file."""
+    # ``ffmpeg -i`` with no output prints the stream list to stderr and exits with status 1.
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=_FFMPEG_TIMEOUT_S,
+    )
+    lines = result.stderr.decode("utf-8", errors="replace").splitlines()
+    if not any(line.startswith("Input #0") for line in lines):
+        return None
+    return [line.strip() for line in lines if line.lstrip().startswith("Stream #")]
+
+
+def _has_audio(path: Path) -> bool:
+    return any(" Audio:" in line for line in _stream_lines(path) or [])
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Frame count, frame rate, frame size (rotation applied) and whether there is audio.
+
+    The frame count comes from the container index for mp4/mov/m4v (cheap, exact) and from
+    decoding every frame otherwise (OpenCV only estimates it for WebM/Matroska/AVI).
+    """
+    path = Path(path)
+    cap = _open_capture(path)
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if frames <= 0 or path.suffix.lower() not in _EXACT_COUNT_EXTENSIONS:
+            frames = 0
+            while cap.grab():
+                frames += 1
+        elif not cap.grab():
+            frames = 0  # the index promises frames that do not decode
+    finally:
+        cap.release()
+    if frames <= 0:
+        raise InputError(f"{path}: video has no decodable frames")
+    if width <= 0 or height <= 0:
+        raise InputError(f"{path}: could not read the video's frame size")
+    if not np.isfinite(fps) or fps <= 0:
+        raise InputError(f"{path}: could not read the video's frame rate")
+    return VideoInfo(path=path, frames=frames, fps=fps, width=width, height=height, has_audio=_has_audio(path))
+
+
+def iter_video_frames(path: str | os.PathLike, max_frames: int | None = None, step: int = 1) -> Iterator[np.ndarray]:
+    """Decode a video's frames in order.
+
+    Args:
+        path: the video file; it is opened (and checked) when this function is called.
+        max_frames: yield at most this many frames (``None``: all).
+        step: yield every ``step``-th frame (frames 0, step, 2 step, ...).
+
+    Yields:
+        (H, W, 3) uint8 RGB frames, rotation metadata applied.
+    """
+    if step < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    if max_frames is not None and max_frames < 0:
+        raise ValueError(f"max_frames must be >= 0, got {max_frames}")
+    path = Path(path)
+    cap = _open_capture(path)  # opened eagerly so a bad file fails here, not at the first next()
+    return _frames(cap, max_frames, step)
+
+
+def _frames(cap: cv2.VideoCapture, max_frames: int | None, step: int) -> Iterator[np.ndarray]:
+    try:
+        yielded = 0
+        while max_frames is None or yielded < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            yielded += 1
+            for _ in range(step - 1):
+                if not cap.grab():
+                    return
+    finally:
+        cap.release()
+
+
+# ---------------------------------------------------------------------------------------- output
+
+
+def _check_output_folder(path: Path) -> None:
+    folder = path.expanduser().absolute().parent
+    if not folder.exists():
+        raise InputError(f"{path}: output folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: output folder {folder} is not writable")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, cannot write a file there")
+
+
+def _check_rgb(rgb: np.ndarray, what: str) -> None:
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        desc = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+        raise ValueError(f"{what} must be an (H, W, 3) uint8 RGB array, got {desc}")
+    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise ValueError(f"{what} is empty: {rgb.shape}")
+
+
+def write_image(path: str | os.PathLike, rgb: np.ndarray) -> None:
+    """Write an (H, W, 3) uint8 RGB image; the format follows the extension. Atomic."""
+    path = Path(path)
+    _check_rgb(rgb, "image")
+    if not is_image_path(path):
+        raise InputError(f"{path}: unsupported image extension (use one of {', '.join(sorted(IMAGE_EXTENSIONS))})")
+    _check_output_folder(path)
+    ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise RuntimeError(f"{path}: OpenCV could not encode the image")
+    target = path.expanduser().absolute()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=target.suffix, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(encoded.tobytes())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _tail(data: bytes, lines: int = 8) -> str:
+    text = data.decode("utf-8", errors="replace").strip().splitlines()
+    return "\n".join(text[-lines:])
+
+
+class VideoWriter:
+    """Writes RGB frames to an H.264 .mp4 (libx264, yuv420p, +faststart) that ordinary players open.
+
+    Frames are piped raw to the bundled ffmpeg binary. Odd widths/heights are padded to even
+    with black on the right/bottom (yuv420p needs even sizes). If ``audio_from`` has an audio
+    stream it is re-encoded to AAC and muxed in, cut to the video's length (``-shortest``).
+
+    The file appears at ``path`` (replacing any file there) only when the writer is closed without
+    error and at least one frame was written; until then ffmpeg writes a hidden temporary sibling, which is removed on
+    failure. Use as a context manager::
+
+        with VideoWriter(out, fps=30) as writer:
+            for frame in frames:
+                writer.write(frame)
+
+    Args:
+        path: output .mp4 file; its folder must exist and be writable (checked here).
+        fps: frame rate (> 0).
+        audio_from: optional media file whose (first) audio track is muxed in; a file without audio
+            gives a silent video, an unreadable one an InputError.
+        crf: x264 constant rate factor; 18 is visually near-lossless, larger is smaller/worse.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, audio_from: str | os.PathLike | None = None, crf: int = 18) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() != ".mp4":
+            raise InputError(f"{self.path}: video output must be an .mp4 file")
+        _check_output_folder(self.path)
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        if not 0 <= crf <= 51:
+            raise ValueError(f"crf must be in [0, 51], got {crf}")
+        self.fps = float(fps)
+        self.crf = int(crf)
+        self.audio_from: Path | None = None
+        if audio_from is not None:
+            audio_path = Path(audio_from)
+            _check_input_file(audio_path)
+            streams = _stream_lines(audio_path)
+            if streams is None:
+                raise InputError(f"{audio_path}: not a readable media file (wanted for its audio)")
+            if any(" Audio:" in line for line in streams):
+                self.audio_from = audio_path
+        self.frames_written = 0
+        self._size: tuple[int, int] | None = None  # (H, W) of the first frame
+        self._process: subprocess.Popen | None = None
+        self._stderr = None
+        self._tmp: Path | None = None
+        self._closed = False
+
+    # -- context manager
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # -- writing
+    def write(self, frame: np.ndarray) -> None:
+        """Append one (H, W, 3) uint8 RGB frame; every frame must have the first frame's size."""
+        if self._closed:
+            raise RuntimeError(f"{self.path}: the writer is closed")
+        _check_rgb(frame, "frame")
+        h, w = frame.shape[:2]
+        if self._process is None:
+            self._size = (h, w)
+            self._start(h, w)
+        elif (h, w) != self._size:
+            raise ValueError(f"frame size changed from {self._size} to {(h, w)} (H, W) in {self.path}")
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except (BrokenPipeError, OSError):
+            self._process.wait()
+            message = self._ffmpeg_error("ffmpeg stopped accepting frames")
+            self.abort()
+            raise RuntimeError(message) from None
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Finish the file and move it into place. Raises if no frame was written or ffmpeg failed."""
+        if self._closed:
+            return
+        if self._process is None:
+            self.abort()
+            raise ValueError(f"{self.path}: no frames were written, so no video was made")
+        assert self._process.stdin is not None and self._tmp is not None
+        try:
+            self._process.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        returncode = self._process.wait()
+        if returncode != 0:
+            message = self._ffmpeg_error(f"ffmpeg failed (exit status {returncode})")
+            self.abort()
+            raise RuntimeError(message)
+        os.replace(self._tmp, self.path.expanduser().absolute())
+        self._tmp = None
+        self._cleanup()
+
+    def abort(self) -> None:
+        """Stop ffmpeg and remove the partial file; nothing is left at ``path``."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._process is not None and self._process.stdin is not None:
+            try:
+                self._process.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+        if self._tmp is not None and self._tmp.exists():
+            self._tmp.unlink()
+        self._tmp = None
+        self._cleanup()
+
+    # -- internals
+    def _start(self, height: int, width: int) -> None:
+        target = self.path.expanduser().absolute()
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=".mp4", dir=target.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        rate = Fraction(self.fps).limit_denominator(1001)
+        command = [
+            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", f"{rate.numerator}/{rate.denominator}",
+            "-i", "pipe:0",
+        ]  # fmt: skip
+        if self.audio_from is not None:
+            command += ["-i", str(self.audio_from)]
+        command += ["-map", "0:v:0"]
+        if self.audio_from is not None:
+            command += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k", "-shortest"]
+        command += [
+            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",  # yuv420p needs even sizes; pads right/bottom
+            "-c:v", "libx264", "-preset", "medium", "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", "-f", "mp4", str(self._tmp),
+        ]  # fmt: skip
+        # stderr goes to a file, not a pipe: nobody reads it while frames are written, and a full
+        # pipe would block ffmpeg.
+        self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
+
+    def _ffmpeg_error(self, what: str) -> str:
+        tail = ""
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            tail = _tail(self._stderr.read())
+        return f"{self.path}: {what}" + (f":\n{tail}" if tail else "")
+
+    def _cleanup(self) -> None:
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self._process = None
+        self._closed = True

@@ -1,0 +1,1 @@
+"""Tasks: what users run (body recovery, imitation, ...), composed from the library."""

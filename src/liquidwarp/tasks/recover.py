@@ -1,0 +1,181 @@
+"""Body mesh recovery for a photo or a video: perception, fitting, cache, overlay, mesh export.
+
+``recover`` is what ``liquidwarp fit`` runs and what imitation uses to read its inputs. Results are
+cached by the file's content (``LIQUIDWARP_CACHE_DIR``, default ``~/.cache/liquidwarp``), so the
+same footage is perceived and fitted once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liquidwarp.body.model import BodyModel, BodyParams
+from liquidwarp.errors import InputError
+from liquidwarp.fitting.fit import FitConfig, fit_frames, relative_keypoint_error
+from liquidwarp.fitting.records import FittedSequence, load_sequence, save_sequence, square_crop
+from liquidwarp.fitting.targets import FitTargets, build_targets, default_camera
+from liquidwarp.io import media
+from liquidwarp.perception.observation import PersonObservation, load_observations, missing_body_parts, save_observations
+from liquidwarp.rendering.rasterize import Fragments, rasterize
+
+CACHE_VERSION = "fit-1"  # bump when perception or fitting change what they produce
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("LIQUIDWARP_CACHE_DIR", Path.home() / ".cache" / "liquidwarp"))
+
+
+def _content_key(path: Path, max_frames: int | None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(f"{CACHE_VERSION}|{max_frames}|{asdict(FitConfig())}".encode())
+    return digest.hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Footage:
+    """Decoded input: RGB uint8 frames (T, H, W, 3) and the frame rate (1 for a photo)."""
+
+    frames: np.ndarray
+    fps: float
+    path: Path
+    is_video: bool
+
+
+def load_footage(path: Path, max_frames: int | None = None) -> Footage:
+    """Read a photo or a video (by extension); InputError for anything unreadable."""
+    path = Path(path)
+    if media.is_video_path(path):
+        info = media.probe_video(path)
+        frames = list(media.iter_video_frames(path, max_frames=max_frames))
+        if not frames:
+            raise InputError(f"{path}: no frames could be decoded")
+        return Footage(np.stack(frames), info.fps, path, True)
+    if media.is_image_path(path):
+        return Footage(media.read_image(path)[None], 1.0, path, False)
+    raise InputError(f"{path}: not a photo or video this tool reads (by its extension)")
+
+
+def observe(footage: Footage, progress: bool = True) -> list[PersonObservation | None]:
+    from liquidwarp.perception.mediapipe_pose import MediaPipePose
+
+    with MediaPipePose(video=footage.is_video) as pose:
+        if not footage.is_video:
+            return [pose.observe(footage.frames[0])]
+        from tqdm import tqdm
+
+        return [pose.observe(f) for f in tqdm(footage.frames, desc="perception", unit="frame", disable=not progress)]
+
+
+def _targets(observations: list[PersonObservation], image_size: tuple[int, int]) -> FitTargets:
+    return build_targets(
+        np.stack([o.landmarks_2d for o in observations]),
+        np.stack([o.visibility for o in observations]),
+        np.stack([o.landmarks_3d for o in observations]),
+        np.stack([o.mask for o in observations]),
+        image_size,
+    )
+
+
+def _fill_missing(params: BodyParams, found: np.ndarray) -> BodyParams:
+    """Frames where nobody was seen take the nearest fitted frame's parameters."""
+    idx = np.nonzero(found)[0]
+    nearest = idx[np.abs(np.arange(len(found))[:, None] - idx[None]).argmin(1)]
+    return params.index(torch.from_numpy(nearest))
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Everything ``recover`` produces for one input."""
+
+    footage: Footage
+    observations: list[PersonObservation | None]
+    sequence: FittedSequence
+    fit_seconds: float
+    perception_seconds: float
+    cached: bool
+
+
+def recover(
+    path: Path,
+    body: BodyModel,
+    max_frames: int | None = None,
+    require_full_body: bool = True,
+    progress: bool = True,
+    use_cache: bool = True,
+) -> Recovery:
+    """Perceive and fit a photo or video (cached by content)."""
+    footage = load_footage(path, max_frames)
+    key = _content_key(Path(path), max_frames)
+    cache = cache_root() / "fits" / key
+    motion_file, obs_file = cache / "motion.npz", cache / "observations.npz"
+    if use_cache and motion_file.is_file() and obs_file.is_file():
+        return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True)
+
+    t0 = time.perf_counter()
+    observations = observe(footage, progress)
+    t1 = time.perf_counter()
+    found = np.array([o is not None for o in observations])
+    if not found.any():
+        raise InputError(f"{path}: no person found" + (" in any frame" if footage.is_video else ""))
+    if require_full_body and not footage.is_video:
+        missing = missing_body_parts(observations[0])
+        if missing:
+            raise InputError(f"{path}: half-body photo ({', '.join(missing)} not visible); a full-body photo is needed")
+    seen = [o for o in observations if o is not None]
+    image_size = footage.frames.shape[1:3]
+    targets = _targets(seen, image_size)
+    bar = None
+    if progress and footage.is_video:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(seen), desc="fitting", unit="frame")
+    params = fit_frames(body, targets, FitConfig(), fps=footage.fps, progress=None if bar is None else bar.update)
+    if bar is not None:
+        bar.close()
+    t2 = time.perf_counter()
+    params = _fill_missing(params, found) if not found.all() else params
+    crop = square_crop(np.array([o.bbox for o in seen]))
+    sequence = FittedSequence(params, default_camera(image_size), found, crop, footage.fps, str(Path(path).resolve()))
+    if use_cache:
+        cache.mkdir(parents=True, exist_ok=True)
+        save_observations(obs_file, observations)
+        save_sequence(motion_file, sequence)
+    return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False)
+
+
+def render_fragments(body: BodyModel, sequence: FittedSequence, frames: slice | None = None) -> tuple[torch.Tensor, Fragments]:
+    """Posed vertices (T, V, 3) and their fragments in the source image for the chosen frames."""
+    params = sequence.params if frames is None else sequence.params.index(frames)
+    with torch.no_grad():
+        vertices = body(params).vertices
+    camera = sequence.camera.expand(params.batch_size)
+    return vertices, rasterize(camera.project(vertices), body.faces, camera.image_size)
+
+
+def fit_quality(body: BodyModel, recovery: Recovery) -> dict[str, float]:
+    """Mean silhouette IoU (fitted mesh vs perception mask) and mean relative keypoint error."""
+    seq = recovery.sequence
+    idx = [i for i, o in enumerate(recovery.observations) if o is not None]
+    seen = [recovery.observations[i] for i in idx]
+    ious = []
+    for start in range(0, len(idx), 16):
+        chunk = idx[start : start + 16]
+        _, frags = render_fragments(body, seq, torch.tensor(chunk))
+        for k, i in enumerate(chunk):
+            mask = torch.from_numpy(recovery.observations[i].mask > 0.5)
+            inter = (frags.mask[k] & mask).sum().item()
+            union = (frags.mask[k] | mask).sum().item()
+            ious.append(inter / max(union, 1))
+    targets = _targets(seen, seq.camera.image_size)
+    err = relative_keypoint_error(body, seq.params.index(torch.tensor(idx)), targets)
+    return {"mean_silhouette_iou": float(np.mean(ious)), "mean_keypoint_error_rel": float(err.mean())}
