@@ -5,7 +5,7 @@ import torch
 
 from liquidwarp.body import BodyParams
 from liquidwarp.geometry import grid_to_pixels, look_at
-from liquidwarp.rendering import Fragments, rasterize
+from liquidwarp.rendering import rasterize
 from liquidwarp.warping import WarpField, merge_sources, transfer_flow, warp
 
 SIZE = (128, 96)

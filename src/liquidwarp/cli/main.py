@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from liquidwarp import __version__
-from liquidwarp.cli.outputs import UsageError, atomic_dir, check_output_dir, check_parent, write_json_atomic
+from liquidwarp.errors import InputError
+from liquidwarp.cli.outputs import UsageError, check_output_dir, check_parent
+from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--no-shading", action="store_true", help="flat albedo instead of Lambert shading")
     synth.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
 
+    fit = sub.add_parser("fit", help="recover the 3D body from a photo or a video")
+    fit.add_argument("input", type=Path, help="a photo (.jpg, .png, ...) or a video (.mp4, .mov, .webm, ...)")
+    fit.add_argument("--out", type=Path, required=True, help="output folder: motion.npz, observations.npz, overlay video/image")
+    fit.add_argument("--export-mesh", type=Path, help="also write the textured mesh of the first frame (.obj or .glb)")
+    fit.add_argument("--json", type=Path, help="write frames, fps and fit quality to this JSON file")
+    fit.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video")
+    fit.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+
     bench = sub.add_parser("bench", help="measure speed and quality on this machine")
     bench_sub = bench.add_subparsers(dest="suite", required=True, parser_class=_Parser)
     geometry = bench_sub.add_parser("geometry", help="rasteriser, transfer flow and synthetic engine figures")
@@ -79,11 +89,66 @@ def _run_synth(args: argparse.Namespace) -> None:
         print(f"preview: {args.out / 'preview.png'}")
 
 
-def _run_bench(args: argparse.Namespace) -> None:
+def _check_json(path: Path | None) -> None:
+    if path is not None:
+        check_parent(path, "JSON file")
+        if path.is_dir():
+            raise UsageError(f"JSON file {path} is a folder")
+
+
+def _run_fit(args: argparse.Namespace) -> None:
+    import time
+
+    from liquidwarp.io.media import VideoWriter, write_image
+    from liquidwarp.io.mesh_export import MESH_SUFFIXES
+
+    check_output_dir(args.out, args.overwrite)
+    _check_json(args.json)
+    if args.export_mesh is not None:
+        check_parent(args.export_mesh, "mesh file")
+        if args.export_mesh.suffix.lower() not in MESH_SUFFIXES:
+            raise UsageError(f"mesh file {args.export_mesh}: use a .obj or .glb name")
+    from liquidwarp.body.model import BodyModel
+    from liquidwarp.tasks import recover as rec
+
+    body = BodyModel()
+    start = time.perf_counter()
+    recovery = rec.recover(args.input, body, max_frames=args.max_frames)
+    quality = rec.fit_quality(body, recovery)
+    seq = recovery.sequence
+    with atomic_dir(args.out) as tmp:
+        from liquidwarp.fitting.records import save_sequence
+        from liquidwarp.perception.observation import save_observations
+
+        save_sequence(tmp / "motion.npz", seq)
+        save_observations(tmp / "observations.npz", recovery.observations)
+        if recovery.footage.is_video:
+            from tqdm import tqdm
+
+            with VideoWriter(tmp / "overlay.mp4", recovery.footage.fps, audio_from=args.input) as writer:
+                for frame in tqdm(rec.overlay_frames(body, recovery), total=seq.frames, desc="overlay", unit="frame"):
+                    writer.write(frame)
+        else:
+            write_image(tmp / "overlay.png", next(rec.overlay_frames(body, recovery)))
+    mesh_files = rec.export_textured_mesh(body, recovery, args.export_mesh) if args.export_mesh is not None else []
+    fit_time = recovery.fit_seconds
+    figures = {
+        "frames": seq.frames,
+        "fps": seq.frames / fit_time if fit_time > 0 else None,
+        "perception_fps": seq.frames / recovery.perception_seconds if recovery.perception_seconds > 0 else None,
+        "cached": recovery.cached,
+        "seconds": time.perf_counter() - start,
+        **quality,
+    }
     if args.json is not None:
-        check_parent(args.json, "JSON file")
-        if args.json.is_dir():
-            raise UsageError(f"JSON file {args.json} is a folder")
+        write_json_atomic(args.json, figures)
+    cached = " (from cache)" if recovery.cached else f" at {figures['fps']:.2f} frames/s"
+    print(f"fitted {seq.frames} frame(s){cached}: silhouette IoU {quality['mean_silhouette_iou']:.3f}, keypoint error {quality['mean_keypoint_error_rel'] * 100:.2f}% of height")
+    print(f"wrote {args.out}" + "".join(f", {p}" for p in mesh_files))
+
+
+def _run_bench(args: argparse.Namespace) -> None:
+    _check_json(args.json)
     from liquidwarp.bench import geometry
 
     results = geometry.run(subjects=args.subjects, frames=args.frames, repeats=args.repeats)
@@ -98,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "synth":
             _run_synth(args)
+        elif args.command == "fit":
+            _run_fit(args)
         elif args.command == "bench":
             _run_bench(args)
         return 0
-    except UsageError as e:
+    except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

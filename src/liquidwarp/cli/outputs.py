@@ -1,17 +1,9 @@
-"""Checked, all-or-nothing outputs for the command line.
-
-Every command checks its output location before any work and writes into a temporary sibling
-that is renamed into place only when complete, so a failure or Ctrl-C leaves nothing behind.
-"""
+"""Checks of output locations, made before any work starts (writing itself is all-or-nothing:
+``liquidwarp.io.atomic``)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -37,31 +29,3 @@ def check_output_dir(path: Path, overwrite: bool) -> None:
         raise UsageError(f"output folder {path} exists and is a file")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise UsageError(f"output folder {path} exists and is not empty (use --overwrite to replace it)")
-
-
-@contextlib.contextmanager
-def atomic_dir(path: Path) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``path``; on success it replaces ``path``."""
-    path = path.expanduser().absolute()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            shutil.rmtree(path)
-        tmp.rename(path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    path = path.expanduser().absolute()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

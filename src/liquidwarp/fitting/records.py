@@ -26,6 +26,7 @@ import torch
 
 from liquidwarp.body.model import BodyParams
 from liquidwarp.errors import InputError
+from liquidwarp.io.atomic import atomic_file
 from liquidwarp.geometry.cameras import Camera
 
 FORMAT_NAME = "liquidwarp-fit"
@@ -68,7 +69,11 @@ def _source_stamp(source: str) -> tuple[int, float]:
 def save_sequence(path: Path, seq: FittedSequence) -> None:
     size, mtime = _source_stamp(seq.source)
     p, c = seq.params, seq.camera
-    tmp = path.with_name(f".{path.name}.partial.npz")
+    with atomic_file(path, suffix=".npz") as tmp:
+        _write_npz(tmp, seq, p, c, size, mtime)
+
+
+def _write_npz(tmp, seq, p, c, size, mtime) -> None:
     np.savez(
         tmp,
         format=FORMAT_NAME,
@@ -89,7 +94,6 @@ def save_sequence(path: Path, seq: FittedSequence) -> None:
         source_size=size,
         source_mtime=mtime,
     )
-    os.replace(tmp, path)
 
 
 def load_sequence(path: Path) -> FittedSequence:

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from liquidwarp.errors import InputError
+from liquidwarp.io.atomic import _umask, write_bytes_atomic
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -288,15 +289,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray) -> None:
     ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise RuntimeError(f"{path}: OpenCV could not encode the image")
-    target = path.expanduser().absolute()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(encoded.tobytes())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 def _tail(data: bytes, lines: int = 8) -> str:
@@ -427,6 +420,7 @@ class VideoWriter:
         target = self.path.expanduser().absolute()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=".mp4", dir=target.parent)
         os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # streamed by ffmpeg, renamed on close (see close/abort)
         self._tmp = Path(tmp)
         rate = Fraction(self.fps).limit_denominator(1001)
         command = [

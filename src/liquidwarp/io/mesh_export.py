@@ -6,12 +6,12 @@ Both are written y-up (the glTF convention, and what most viewers assume for OBJ
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from liquidwarp.io.atomic import write_bytes_atomic
 
 MESH_SUFFIXES = (".obj", ".glb")
 
@@ -55,7 +55,7 @@ def _write_glb(path: Path, positions: np.ndarray, faces: np.ndarray, uvs: np.nda
     visual = trimesh.visual.TextureVisuals(uv=uvs, material=material)
     mesh = trimesh.Trimesh(positions, faces, visual=visual, process=False)
     data = mesh.export(file_type="glb")
-    _atomic_write(path, data)
+    write_bytes_atomic(path, data)
     return path
 
 
@@ -72,18 +72,7 @@ def _write_obj(path: Path, positions: np.ndarray, faces: np.ndarray, uvs: np.nda
 
     buffer = io.BytesIO()
     Image.fromarray(texture).save(buffer, format="PNG")
-    _atomic_write(png, buffer.getvalue())
-    _atomic_write(mtl, material.encode())
-    _atomic_write(path, ("\n".join(lines) + "\n").encode())
+    write_bytes_atomic(png, buffer.getvalue())
+    write_bytes_atomic(mtl, material.encode())
+    write_bytes_atomic(path, ("\n".join(lines) + "\n").encode())
     return [path, mtl, png]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

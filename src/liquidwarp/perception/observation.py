@@ -16,7 +16,6 @@ Conventions (owned here):
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from liquidwarp.io.atomic import atomic_file
 
 from liquidwarp.errors import InputError
 
@@ -214,14 +215,8 @@ def save_observations(path: str | os.PathLike, observations: Sequence[PersonObse
     target = path.expanduser().absolute()
     if not target.parent.is_dir():
         raise InputError(f"{path}: output folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=".npz", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_file(target, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
 
 
 def load_observations(path: str | os.PathLike) -> list[PersonObservation | None]:

@@ -4,6 +4,7 @@ from liquidwarp.rendering.rasterize import Fragments, rasterize, rasterize_refer
 from liquidwarp.rendering.shading import (
     Lighting,
     interpolate_face_attributes,
+    lambert,
     render_face_labels,
     render_textured,
     sample_texture,
@@ -14,6 +15,7 @@ __all__ = [
     "Fragments",
     "Lighting",
     "interpolate_face_attributes",
+    "lambert",
     "rasterize",
     "rasterize_reference",
     "render_face_labels",

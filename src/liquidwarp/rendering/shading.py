@@ -143,16 +143,21 @@ def render_textured(
     if lighting is not None:
         if vertices is None:
             raise ValueError("shading needs the world-space vertices")
-        normals = vertex_normals(vertices, faces)
-        corner_normals = normals[:, faces]  # (B, F, 3, 3)
-        n = F.normalize(interpolate_face_attributes(fragments, corner_normals), dim=-1, eps=1e-8)
-        lambert = (n * lighting.direction[:, None, None, :].to(n.dtype)).sum(-1).clamp(min=0)
-        shade = lighting.ambient[:, None, None] + lighting.diffuse[:, None, None] * lambert
-        albedo = albedo * shade[:, None].to(albedo.dtype)
+        albedo = albedo * lambert(fragments, faces, vertices, lighting).to(albedo.dtype)
     mask = fragments.mask[:, None].to(albedo.dtype)
     if background is not None:
         albedo = albedo + (1 - mask) * background.to(albedo.dtype)
     return albedo.clamp(0, 1), mask
+
+
+def lambert(fragments: Fragments, faces: torch.Tensor, vertices: torch.Tensor, lighting: Lighting) -> torch.Tensor:
+    """(B, 1, H, W) shading factor ``ambient + diffuse * max(0, n.l)`` from interpolated vertex
+    normals (0 on background)."""
+    normals = vertex_normals(vertices, faces)
+    n = F.normalize(interpolate_face_attributes(fragments, normals[:, faces]), dim=-1, eps=1e-8)
+    cosine = (n * lighting.direction[:, None, None, :].to(n.dtype)).sum(-1).clamp(min=0)
+    shade = lighting.ambient[:, None, None] + lighting.diffuse[:, None, None] * cosine
+    return (shade * fragments.mask)[:, None]
 
 
 def render_face_labels(fragments: Fragments, face_labels: torch.Tensor) -> torch.Tensor:

@@ -179,3 +179,43 @@ def fit_quality(body: BodyModel, recovery: Recovery) -> dict[str, float]:
     targets = _targets(seen, seq.camera.image_size)
     err = relative_keypoint_error(body, seq.params.index(torch.tensor(idx)), targets)
     return {"mean_silhouette_iou": float(np.mean(ious)), "mean_keypoint_error_rel": float(err.mean())}
+
+
+OVERLAY_OPACITY = 0.6
+OVERLAY_COLOUR = (0.75, 0.8, 0.9)
+
+
+def overlay_frames(body: BodyModel, recovery: Recovery, chunk: int = 8):
+    """Yield each frame (H, W, 3) uint8 with the fitted mesh drawn over it (grey, lit from the camera)."""
+    from liquidwarp.rendering.shading import Lighting, lambert
+
+    seq = recovery.sequence
+    colour = torch.tensor(OVERLAY_COLOUR).view(1, 3, 1, 1)
+    for start in range(0, seq.frames, chunk):
+        idx = torch.arange(start, min(start + chunk, seq.frames))
+        vertices, frags = render_fragments(body, seq, idx)
+        n = len(idx)
+        toward_camera = -seq.camera.center[0] + vertices.mean(1).mean(0)
+        light = Lighting(torch.nn.functional.normalize(-toward_camera, dim=0).expand(n, 3), torch.full((n,), 0.35), torch.full((n,), 0.65))
+        shaded = colour * lambert(frags, body.faces, vertices, light)
+        mask = frags.mask[:, None].float()
+        frames = torch.from_numpy(recovery.footage.frames[start : start + n]).permute(0, 3, 1, 2).float() / 255
+        alpha = mask * OVERLAY_OPACITY
+        out = frames * (1 - alpha) + shaded * alpha
+        yield from (out.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def export_textured_mesh(body: BodyModel, recovery: Recovery, path: Path, texture_size: int = 1024) -> list[Path]:
+    """The fitted mesh of the first frame with a person, textured from that frame's visible pixels."""
+    from liquidwarp.io.mesh_export import export_mesh
+    from liquidwarp.rendering.bake import bake_texture
+    from liquidwarp.rendering.uv_atlas import UVAtlas
+
+    seq = recovery.sequence
+    frame = int(np.nonzero(seq.found)[0][0])
+    vertices, frags = render_fragments(body, seq, torch.tensor([frame]))
+    image = torch.from_numpy(recovery.footage.frames[frame]).permute(2, 0, 1)[None].float() / 255
+    atlas = UVAtlas.build(body.face_uvs, texture_size)
+    texture, _ = bake_texture(image, body.faces, vertices, seq.camera, frags, atlas)
+    texture_u8 = (np.clip(texture, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return export_mesh(path, vertices[0].numpy(), body.faces.numpy(), body.face_uvs.numpy(), texture_u8)
