@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video")
     fit.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
 
+    imitate = sub.add_parser("imitate", help="make the source person perform the reference's motion")
+    imitate.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
+    imitate.add_argument("--reference", type=Path, required=True, help="video of the motion, or a motion file (.npz) saved by `liquidwarp fit`")
+    imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
+    imitate.add_argument("--method", choices=("warp",), default="warp", help="warp: 3D liquid warping without a network (default)")
+    imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
+    imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
+    imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
+
     bench = sub.add_parser("bench", help="measure speed and quality on this machine")
     bench_sub = bench.add_subparsers(dest="suite", required=True, parser_class=_Parser)
     geometry = bench_sub.add_parser("geometry", help="rasteriser, transfer flow and synthetic engine figures")
@@ -147,6 +156,23 @@ def _run_fit(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}" + "".join(f", {p}" for p in mesh_files))
 
 
+def _run_imitate(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    if args.out.suffix.lower() != ".mp4":
+        raise UsageError(f"output {args.out}: use a .mp4 name")
+    check_parent(args.out, "output video")
+    if args.out.is_dir():
+        raise UsageError(f"output video {args.out} is a folder")
+    for path in [*args.source, args.reference]:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file")
+    from liquidwarp.tasks.imitate import imitate
+
+    result = imitate(args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side, max_frames=args.max_frames, method=args.method)
+    print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
+
+
 def _run_bench(args: argparse.Namespace) -> None:
     _check_json(args.json)
     from liquidwarp.bench import geometry
@@ -165,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_synth(args)
         elif args.command == "fit":
             _run_fit(args)
+        elif args.command == "imitate":
+            _run_imitate(args)
         elif args.command == "bench":
             _run_bench(args)
         return 0

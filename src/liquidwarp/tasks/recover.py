@@ -87,10 +87,11 @@ def _targets(observations: list[PersonObservation], image_size: tuple[int, int])
 
 
 def _fill_missing(params: BodyParams, found: np.ndarray) -> BodyParams:
-    """Frames where nobody was seen take the nearest fitted frame's parameters."""
-    idx = np.nonzero(found)[0]
-    nearest = idx[np.abs(np.arange(len(found))[:, None] - idx[None]).argmin(1)]
-    return params.index(torch.from_numpy(nearest))
+    """``params`` holds the frames where a person was seen, in order; every frame of the clip takes
+    the nearest of those."""
+    seen_frames = np.nonzero(found)[0]
+    position = np.abs(np.arange(len(found))[:, None] - seen_frames[None]).argmin(1)
+    return params.index(torch.from_numpy(position))
 
 
 @dataclass(frozen=True)
