@@ -1,0 +1,125 @@
+"""`liquidwarp fit` and `liquidwarp imitate` end to end on the real footage in ../shared/samples."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from liquidwarp.cli.main import main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+LAB = SAMPLES / "lab_throw_cam01.mp4"
+pytestmark = pytest.mark.skipif(not LAB.is_file(), reason="needs ../shared/samples")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    from liquidwarp.io.media import iter_video_frames, write_image
+
+    path = tmp_path_factory.mktemp("photos") / "thrower.png"
+    write_image(path, next(iter_video_frames(LAB, max_frames=1)))
+    return path
+
+
+def one_line_error(capsys, *words):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("liquidwarp: error:"), err
+    for w in words:
+        assert w in err[0], (w, err[0])
+
+
+def test_fit_a_photo_writes_everything_and_the_second_run_uses_the_cache(tmp_path, photo, capsys):
+    out, stats = tmp_path / "fit", tmp_path / "fit.json"
+    assert main(["fit", str(photo), "--out", str(out), "--json", str(stats), "--export-mesh", str(tmp_path / "body.glb")]) == 0
+    figures = json.loads(stats.read_text())
+    assert figures["frames"] == 1 and figures["cached"] is False
+    assert figures["mean_silhouette_iou"] >= 0.7 and figures["mean_keypoint_error_rel"] <= 0.03
+    assert sorted(p.name for p in out.iterdir()) == ["motion.npz", "observations.npz", "overlay.png"]
+    import trimesh
+
+    mesh = trimesh.load(tmp_path / "body.glb", force="mesh")
+    assert mesh.faces.shape == (27420, 3) and mesh.visual.uv is not None
+    texture = np.asarray(mesh.visual.material.baseColorTexture.convert("RGB"))
+    assert texture.std() > 10  # baked from the photo, not a flat colour
+    # again, into another folder: perception and fitting come from the cache
+    again = tmp_path / "again.json"
+    assert main(["fit", str(photo), "--out", str(tmp_path / "fit2"), "--json", str(again), "--export-mesh", str(tmp_path / "body.obj")]) == 0
+    assert json.loads(again.read_text())["cached"] is True
+    assert (tmp_path / "body.mtl").is_file() and (tmp_path / "body.png").is_file()
+
+
+def test_fit_a_video_then_imitate_from_its_motion_file(tmp_path, photo):
+    out = tmp_path / "fit"
+    assert main(["fit", str(LAB), "--out", str(out), "--max-frames", "6"]) == 0
+    from liquidwarp.fitting.records import load_sequence
+    from liquidwarp.io.media import probe_video
+
+    motion = load_sequence(out / "motion.npz")
+    assert motion.frames == 6 and motion.fps == pytest.approx(60.0)
+    overlay = probe_video(out / "overlay.mp4")
+    assert overlay.frames == 6 and (overlay.width, overlay.height) == (1080, 1920)
+    video = tmp_path / "result.mp4"
+    assert main(["imitate", "--source", str(photo), "--reference", str(out / "motion.npz"), "--out", str(video), "--size", "128"]) == 0
+    info = probe_video(video)
+    assert info.frames == 6 and (info.width, info.height) == (128, 128) and info.fps == pytest.approx(60.0)
+
+
+def test_imitate_side_by_side_from_a_video(tmp_path, photo):
+    from liquidwarp.io.media import iter_video_frames, probe_video
+
+    video = tmp_path / "result.mp4"
+    assert main(["imitate", "--source", str(photo), "--reference", str(LAB), "--out", str(video), "--size", "96", "--max-frames", "4", "--side-by-side"]) == 0
+    info = probe_video(video)
+    assert info.frames == 4 and (info.width, info.height) == (288, 96)
+    first = next(iter_video_frames(video))
+    assert first[:, 192:].std() > 10  # the result panel is a picture, not blank
+
+
+def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, photo, capsys):
+    from liquidwarp.io.media import read_image, write_image
+
+    out = tmp_path / "out"
+    assert main(["fit", str(tmp_path / "missing.jpg"), "--out", str(out)]) == 2
+    one_line_error(capsys, "missing.jpg")
+    text = tmp_path / "notes.jpg"
+    text.write_text("this is not a picture")
+    assert main(["fit", str(text), "--out", str(out)]) == 2
+    one_line_error(capsys, "notes.jpg")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    assert main(["fit", str(empty), "--out", str(out)]) == 2
+    one_line_error(capsys, "empty.mp4")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(np.random.default_rng(0).integers(0, 255, 50_000, dtype=np.uint8).tobytes())
+    assert main(["fit", str(corrupt), "--out", str(out)]) == 2
+    one_line_error(capsys, "corrupt.mp4")
+    blank = tmp_path / "blank.png"
+    write_image(blank, np.full((480, 360, 3), 128, np.uint8))
+    assert main(["fit", str(blank), "--out", str(out)]) == 2
+    one_line_error(capsys, "no person")
+    half = tmp_path / "half.png"
+    image = read_image(photo)
+    write_image(half, image[: int(image.shape[0] * 0.45)])
+    assert main(["fit", str(half), "--out", str(out)]) == 2
+    one_line_error(capsys, "half-body")
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    assert main(["fit", str(photo), "--out", str(blocker / "out")]) == 2
+    one_line_error(capsys, "not a folder")
+    assert main(["imitate", "--source", str(photo), "--reference", str(LAB), "--out", str(blocker / "x.mp4")]) == 2
+    one_line_error(capsys, "not a folder")
+    assert main(["imitate", "--source", str(tmp_path / "nobody.png"), "--reference", str(LAB), "--out", str(tmp_path / "x.mp4")]) == 2
+    one_line_error(capsys, "nobody.png")
+    assert main(["imitate", "--source", str(photo), "--reference", str(photo), "--out", str(tmp_path / "x.mp4")]) == 2
+    one_line_error(capsys, "reference must be a video")
+    leftovers = sorted(p.name for p in tmp_path.iterdir())
+    assert leftovers == sorted(["notes.jpg", "empty.mp4", "corrupt.mp4", "blank.png", "half.png", "file.txt"]), leftovers
