@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     geometry.add_argument("--subjects", type=_positive("--subjects"), default=4, help="synthetic subjects measured (default 4)")
     geometry.add_argument("--frames", type=_positive("--frames"), default=30, help="frames per subject (default 30)")
     geometry.add_argument("--repeats", type=_positive("--repeats"), default=50, help="timed rasteriser calls (default 50)")
+    fitting = bench_sub.add_parser("fitting", help="body recovery accuracy (synthetic, real footage) and speed")
+    fitting.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    fitting.add_argument("--subjects", type=_positive("--subjects"), default=6, help="held-out synthetic subjects (default 6)")
+    fitting.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
+    fitting.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of the video")
     return parser
 
 
@@ -175,9 +180,16 @@ def _run_imitate(args: argparse.Namespace) -> None:
 
 def _run_bench(args: argparse.Namespace) -> None:
     _check_json(args.json)
-    from liquidwarp.bench import geometry
+    if args.suite == "fitting":
+        from liquidwarp.bench import fitting
 
-    results = geometry.run(subjects=args.subjects, frames=args.frames, repeats=args.repeats)
+        if args.video is not None and not args.video.is_file():
+            raise UsageError(f"{args.video}: no such file")
+        results = fitting.run(subjects=args.subjects, video=args.video, max_frames=args.max_frames)
+    else:
+        from liquidwarp.bench import geometry
+
+        results = geometry.run(subjects=args.subjects, frames=args.frames, repeats=args.repeats)
     text = json.dumps(results, indent=2)
     print(text)
     if args.json is not None:

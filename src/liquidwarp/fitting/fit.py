@@ -45,9 +45,9 @@ class FitConfig:
     chunk: int = 16  # video frames optimised together
     lr: float = 0.06  # Adam learning rate (radians, metres, shape logits)
     weight_2d: float = 1.0
-    weight_3d: float = 0.2
-    weight_inside: float = 0.3
-    weight_cover: float = 0.3
+    weight_3d: float = 0.05
+    weight_inside: float = 1.0
+    weight_cover: float = 1.0
     weight_limits: float = 100.0
     weight_pose: float = 0.05
     weight_shape: float = 1.0
