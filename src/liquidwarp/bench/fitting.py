@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
