@@ -1,16 +1,15 @@
 """`liquidwarp fit` and `liquidwarp imitate` end to end on the real footage in ../shared/samples."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from liquidwarp.cli.main import main
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-LAB = SAMPLES / "lab_throw_cam01.mp4"
-pytestmark = pytest.mark.skipif(not LAB.is_file(), reason="needs ../shared/samples")
+from samples import LAB, needs_samples
+
+pytestmark = needs_samples
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,5 +1,4 @@
 import subprocess
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,10 +16,7 @@ from liquidwarp.io.media import (
     write_image,
 )
 
-SAMPLES = Path(__file__).parents[2] / "shared" / "samples"
-LAB = SAMPLES / "lab_throw_cam01.mp4"
-OUTDOOR = SAMPLES / "outdoor_walk.mp4"
-needs_samples = pytest.mark.skipif(not LAB.is_file() or not OUTDOOR.is_file(), reason="sample videos not found in ../shared/samples")
+from samples import LAB, OUTDOOR, SAMPLES, needs_samples  # noqa: E402,F401
 
 
 def ffmpeg(*args):

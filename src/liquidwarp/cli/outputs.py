@@ -3,24 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from liquidwarp.io.atomic import check_output_location as check_parent
 
 
 class UsageError(Exception):
     """A problem with what the user asked for; reported in one line, exit code 2."""
-
-
-def check_parent(path: Path, what: str) -> Path:
-    """The folder that will hold ``path`` must exist and be writable."""
-    parent = path.expanduser().absolute().parent
-    if not parent.exists():
-        raise UsageError(f"{what} {path}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise UsageError(f"{what} {path}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{what} {path}: folder {parent} is not writable")
-    return parent
 
 
 def check_output_dir(path: Path, overwrite: bool) -> None:

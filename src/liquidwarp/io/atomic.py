@@ -15,6 +15,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def check_output_location(path: str | os.PathLike, what: str = "output") -> Path:
+    """Before any work: the folder that will hold ``path`` exists and is writable, and ``path``
+    is not itself a folder. Raises ``InputError`` naming the problem; returns the folder."""
+    from liquidwarp.errors import InputError
+
+    path = Path(path)
+    folder = path.expanduser().absolute().parent
+    if not folder.exists():
+        raise InputError(f"{what} {path}: folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{what} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: folder {folder} is not writable")
+    return folder
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from liquidwarp.errors import InputError
-from liquidwarp.io.atomic import _umask, write_bytes_atomic
+from liquidwarp.io.atomic import _umask, check_output_location, write_bytes_atomic
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -260,13 +260,7 @@ def _frames(cap: cv2.VideoCapture, max_frames: int | None, step: int) -> Iterato
 
 
 def _check_output_folder(path: Path) -> None:
-    folder = path.expanduser().absolute().parent
-    if not folder.exists():
-        raise InputError(f"{path}: output folder {folder} does not exist")
-    if not folder.is_dir():
-        raise InputError(f"{path}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{path}: output folder {folder} is not writable")
+    check_output_location(path, "output")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, cannot write a file there")
 
