@@ -260,3 +260,16 @@ def test_missing_body_parts_counts_one_side_as_enough():
 def test_heavy_model_is_never_downloaded():
     with pytest.raises(InputError, match="@mediapipe/pose"):
         MediaPipePose(heavy=True)
+
+
+@needs_samples
+def test_main_person_of_a_clip_is_the_thrower_not_the_bystander():
+    from liquidwarp.io.media import iter_video_frames
+    from liquidwarp.perception.mediapipe_pose import main_person
+
+    frames = list(iter_video_frames(LAB, max_frames=40))
+    with MediaPipePose(video=False) as pose, pytest.warns(SeveralPeopleWarning):
+        first, box = main_person(pose, frames, samples=3)
+    x0, y0, x1, y1 = box
+    assert first == 0
+    assert 150 < (x0 + x1) / 2 < 700 and y1 - y0 > 600  # the man in the middle, not the woman at x < 140

@@ -37,7 +37,7 @@ import importlib.util
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Sequence, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -457,6 +457,17 @@ class MediaPipePose:
             self._warn(len(people), chosen.bbox, image.shape[:2], stacklevel=4)
         return chosen
 
+    def people_in(self, image: np.ndarray) -> list[tuple[float, Box]]:
+        """Everyone found in a still image as ``(score, box)``, best first (the module's rule)."""
+        primary = self._run(self._static_model(), np.ascontiguousarray(image))
+        people, _ = self._people(image, self._search(image, primary))
+        return [(p.score, p.box) for p in people]
+
+    def follow(self, box: Box) -> None:
+        """Video mode: from the next frame on, keep to the person at ``box`` (e.g. the one chosen
+        over a whole clip by :func:`main_person`)."""
+        self._target = box
+
     def _warn(self, count: int, box: Box, image_size: tuple[int, int], stacklevel: int) -> None:
         """Warn about several people; ``stacklevel`` points the warning at the caller of ``observe``."""
         if self.video and self._warned:
@@ -469,6 +480,48 @@ class MediaPipePose:
             stacklevel=stacklevel,
         )
         self._warned = True
+
+
+def main_person(pose: MediaPipePose, frames: Sequence[np.ndarray], samples: int = 8) -> tuple[int, Box] | None:
+    """Who a clip is about: among the people seen on ``samples`` evenly spaced frames, each linked
+    to the nearest person of the previous sample (within a body height), the one whose scores
+    (area x centrality, as for stills) add up highest. Someone who is central for a moment loses
+    to the person the camera follows. Returns the first sampled frame they are seen on and their
+    box there, or None if nobody is seen."""
+    if len(frames) == 0:
+        return None
+    picks = sorted({round(i) for i in np.linspace(0, len(frames) - 1, min(samples, len(frames)))})
+    tracks: list[dict] = []  # {"first": frame, "box": first box, "last": last box, "score": total}
+    for index in picks:
+        people = pose.people_in(frames[index])
+        taken: set[int] = set()
+        for score, box in people:
+            cx, cy, height = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[3] - box[1]
+            best, best_distance = None, float("inf")
+            for k, track in enumerate(tracks):
+                last = track["last"]
+                d = math.hypot((last[0] + last[2]) / 2 - cx, (last[1] + last[3]) / 2 - cy)
+                if k not in taken and d < best_distance and d <= max(height, last[3] - last[1]):
+                    best, best_distance = k, d
+            if best is None:
+                tracks.append({"first": index, "box": box, "last": box, "score": score})
+                taken.add(len(tracks) - 1)
+            else:
+                tracks[best]["last"] = box
+                tracks[best]["score"] += score
+                taken.add(best)
+    if not tracks:
+        return None
+    chosen = max(tracks, key=lambda t: t["score"])
+    if len(tracks) > 1:
+        x0, y0, x1, y1 = (round(v) for v in chosen["box"])
+        warnings.warn(
+            f"several people in this video ({len(tracks)}); following the one who is largest and most central "
+            f"over the whole clip (first seen at frame {chosen['first']}, box x {x0}-{x1}, y {y0}-{y1})",
+            SeveralPeopleWarning,
+            stacklevel=2,
+        )
+    return chosen["first"], chosen["box"]
 
 
 def observe_video(

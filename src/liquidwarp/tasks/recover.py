@@ -66,14 +66,38 @@ def load_footage(path: Path, max_frames: int | None = None) -> Footage:
 
 
 def observe(footage: Footage, progress: bool = True) -> list[PersonObservation | None]:
-    from liquidwarp.perception.mediapipe_pose import MediaPipePose
+    """The main person in every frame. For a video, who that is is decided over the whole clip
+    (``main_person``); they are then tracked forwards from where they are first seen, and
+    backwards from there to the start."""
+    from tqdm import tqdm
 
-    with MediaPipePose(video=footage.is_video) as pose:
-        if not footage.is_video:
+    from liquidwarp.perception.mediapipe_pose import MediaPipePose, main_person
+
+    if not footage.is_video:
+        with MediaPipePose(video=False) as pose:
             return [pose.observe(footage.frames[0])]
-        from tqdm import tqdm
+    frames = footage.frames
+    bar = tqdm(total=len(frames), desc="perception", unit="frame", disable=not progress)
+    with MediaPipePose(video=False) as still:
+        main = main_person(still, frames)
+    if main is None:
+        bar.close()
+        return [None] * len(frames)
+    start, box = main
 
-        return [pose.observe(f) for f in tqdm(footage.frames, desc="perception", unit="frame", disable=not progress)]
+    def track(order: range) -> list[PersonObservation | None]:
+        with MediaPipePose(video=True) as pose:
+            pose.follow(box)
+            out = []
+            for i in order:
+                out.append(pose.observe(frames[i]))
+                bar.update(1)
+            return out
+
+    forward = track(range(start, len(frames)))
+    backward = track(range(start - 1, -1, -1)) if start > 0 else []
+    bar.close()
+    return backward[::-1] + forward
 
 
 def _targets(observations: list[PersonObservation], image_size: tuple[int, int]) -> FitTargets:
