@@ -113,7 +113,7 @@ def real(body: BodyModel, path: Path, max_frames: int | None) -> dict:
     from liquidwarp.fitting.records import FittedSequence, square_crop
 
     seq = FittedSequence(rec._fill_missing(params, found), default_camera(footage.frames.shape[1:3]), found, square_crop(np.array([o.bbox for o in seen])), footage.fps, str(path))
-    quality = rec.fit_quality(body, rec.Recovery(footage, observations, seq, t4 - t3, t1 - t0, False))
+    quality = rec.fit_quality(body, rec.Recovery(footage, observations, seq, t4 - t3, t1 - t0, False, None))
     first = t3 - t2
     return {
         "video": path.name,

@@ -113,7 +113,6 @@ def _check_json(path: Path | None) -> None:
 def _run_fit(args: argparse.Namespace) -> None:
     import time
 
-    from liquidwarp.io.media import VideoWriter, write_image
     from liquidwarp.io.mesh_export import MESH_SUFFIXES
 
     check_output_dir(args.out, args.overwrite)
@@ -136,14 +135,7 @@ def _run_fit(args: argparse.Namespace) -> None:
 
         save_sequence(tmp / "motion.npz", seq)
         save_observations(tmp / "observations.npz", recovery.observations)
-        if recovery.footage.is_video:
-            from tqdm import tqdm
-
-            with VideoWriter(tmp / "overlay.mp4", recovery.footage.fps, audio_from=args.input) as writer:
-                for frame in tqdm(rec.overlay_frames(body, recovery), total=seq.frames, desc="overlay", unit="frame"):
-                    writer.write(frame)
-        else:
-            write_image(tmp / "overlay.png", next(rec.overlay_frames(body, recovery)))
+        rec.write_overlay(body, recovery, tmp, audio_from=args.input)
     mesh_files = rec.export_textured_mesh(body, recovery, args.export_mesh) if args.export_mesh is not None else []
     fit_time = recovery.fit_seconds
     figures = {

@@ -128,6 +128,7 @@ class Recovery:
     fit_seconds: float
     perception_seconds: float
     cached: bool
+    cache_dir: Path | None  # where this input's results are kept (None: caching off)
 
 
 def recover(
@@ -144,7 +145,7 @@ def recover(
     cache = cache_root() / "fits" / key
     motion_file, obs_file = cache / "motion.npz", cache / "observations.npz"
     if use_cache and motion_file.is_file() and obs_file.is_file():
-        return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True)
+        return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True, cache)
 
     t0 = time.perf_counter()
     observations = observe(footage, progress)
@@ -175,7 +176,7 @@ def recover(
         cache.mkdir(parents=True, exist_ok=True)
         save_observations(obs_file, observations)
         save_sequence(motion_file, sequence)
-    return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False)
+    return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False, cache if use_cache else None)
 
 
 def render_fragments(body: BodyModel, sequence: FittedSequence, frames: slice | None = None) -> tuple[torch.Tensor, Fragments]:
@@ -188,7 +189,22 @@ def render_fragments(body: BodyModel, sequence: FittedSequence, frames: slice | 
 
 
 def fit_quality(body: BodyModel, recovery: Recovery) -> dict[str, float]:
-    """Mean silhouette IoU (fitted mesh vs perception mask) and mean relative keypoint error."""
+    """Mean silhouette IoU (fitted mesh vs perception mask) and mean relative keypoint error
+    (kept beside the cached fit)."""
+    import json
+
+    stored = recovery.cache_dir / "quality.json" if recovery.cache_dir is not None else None
+    if stored is not None and stored.is_file():
+        return json.loads(stored.read_text())
+    quality = _measure_quality(body, recovery)
+    if stored is not None:
+        from liquidwarp.io.atomic import write_json_atomic
+
+        write_json_atomic(stored, quality)
+    return quality
+
+
+def _measure_quality(body: BodyModel, recovery: Recovery) -> dict[str, float]:
     seq = recovery.sequence
     idx = [i for i, o in enumerate(recovery.observations) if o is not None]
     seen = [recovery.observations[i] for i in idx]
@@ -208,6 +224,34 @@ def fit_quality(body: BodyModel, recovery: Recovery) -> dict[str, float]:
 
 OVERLAY_OPACITY = 0.6
 OVERLAY_COLOUR = (0.75, 0.8, 0.9)
+
+
+def write_overlay(body: BodyModel, recovery: Recovery, folder: Path, audio_from: Path | None = None) -> Path:
+    """``overlay.mp4`` (video) or ``overlay.png`` (photo) in ``folder``; reused from the cache."""
+    import shutil
+
+    from tqdm import tqdm
+
+    from liquidwarp.io.media import VideoWriter, write_image
+
+    name = "overlay.mp4" if recovery.footage.is_video else "overlay.png"
+    target = folder / name
+    stored = recovery.cache_dir / name if recovery.cache_dir is not None else None
+    if stored is not None and stored.is_file():
+        shutil.copyfile(stored, target)
+        return target
+    if recovery.footage.is_video:
+        with VideoWriter(target, recovery.footage.fps, audio_from=audio_from) as writer:
+            for frame in tqdm(overlay_frames(body, recovery), total=recovery.sequence.frames, desc="overlay", unit="frame"):
+                writer.write(frame)
+    else:
+        write_image(target, next(overlay_frames(body, recovery)))
+    if stored is not None:
+        from liquidwarp.io.atomic import atomic_file
+
+        with atomic_file(stored, suffix=target.suffix) as tmp:
+            shutil.copyfile(target, tmp)
+    return target
 
 
 def overlay_frames(body: BodyModel, recovery: Recovery, chunk: int = 8):
