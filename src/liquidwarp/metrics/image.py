@@ -1,0 +1,51 @@
+"""Paired image metrics. Images are (B, C, H, W) float tensors in [0, 1]; results are (B,)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+SSIM_SIGMA = 1.5  # Gaussian window of Wang et al. 2004
+SSIM_RADIUS = 5  # 11 x 11 window (truncated at 3.5 sigma, as scikit-image does)
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+
+
+def _check(a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.shape != b.shape or a.ndim != 4:
+        raise ValueError(f"images must be two (B, C, H, W) tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB, peak 1: ``10 log10(1 / MSE)``, MSE over all pixels and
+    channels of each image (infinite for identical images)."""
+    _check(a, b)
+    mse = (a.double() - b.double()).square().mean(dim=(1, 2, 3))
+    return (10.0 * torch.log10(1.0 / mse)).float()
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Structural similarity (Wang et al., IEEE TIP 2004), data range 1: local means, variances
+    and covariance under an 11 x 11 Gaussian window (sigma 1.5, population statistics),
+    ``SSIM = (2 mu_a mu_b + C1)(2 s_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(s_a^2 + s_b^2 + C2))`` with
+    ``C1 = (0.01)^2``, ``C2 = (0.03)^2``, averaged over the pixels at least 5 from the border and
+    over channels. This is scikit-image's ``structural_similarity(gaussian_weights=True,
+    sigma=1.5, use_sample_covariance=False, data_range=1)``, which the tests check against."""
+    _check(a, b)
+    x, y = a.double(), b.double()
+    c = x.shape[1]
+    r = SSIM_RADIUS
+    t = torch.arange(-r, r + 1, dtype=torch.float64)
+    g = torch.exp(-(t**2) / (2 * SSIM_SIGMA**2))
+    g = g / g.sum()
+    window = (g[:, None] * g[None, :]).expand(c, 1, 2 * r + 1, 2 * r + 1)
+
+    def blur(z: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(z, window, groups=c)  # valid region only: the border is cropped
+
+    mu_x, mu_y = blur(x), blur(y)
+    var_x = blur(x * x) - mu_x**2
+    var_y = blur(y * y) - mu_y**2
+    cov = blur(x * y) - mu_x * mu_y
+    c1, c2 = SSIM_K1**2, SSIM_K2**2
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return s.mean(dim=(1, 2, 3)).float()
