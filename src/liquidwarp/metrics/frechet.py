@@ -18,7 +18,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
         raise ValueError("each feature set needs at least 2 samples")
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+    root = linalg.sqrtm(s_a @ s_b)
     if not np.isfinite(root).all():
         eps = np.eye(a.shape[1]) * 1e-6
         root = linalg.sqrtm((s_a + eps) @ (s_b + eps))
