@@ -46,8 +46,8 @@ class FitConfig:
     lr: float = 0.06  # Adam learning rate (radians, metres, shape logits)
     weight_2d: float = 1.0
     weight_3d: float = 0.05
-    weight_inside: float = 1.0
-    weight_cover: float = 1.0
+    weight_inside: float = 3.0
+    weight_cover: float = 3.0
     weight_limits: float = 100.0
     weight_pose: float = 0.05
     weight_shape: float = 1.0
