@@ -12,7 +12,7 @@ from pathlib import Path
 
 from liquidwarp import __version__
 from liquidwarp.errors import InputError
-from liquidwarp.cli.outputs import UsageError, check_output_dir, check_parent
+from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 
 
@@ -103,24 +103,14 @@ def _run_synth(args: argparse.Namespace) -> None:
         print(f"preview: {args.out / 'preview.png'}")
 
 
-def _check_json(path: Path | None) -> None:
-    if path is not None:
-        check_parent(path, "JSON file")
-        if path.is_dir():
-            raise UsageError(f"JSON file {path} is a folder")
-
-
 def _run_fit(args: argparse.Namespace) -> None:
     import time
 
     from liquidwarp.io.mesh_export import MESH_SUFFIXES
 
     check_output_dir(args.out, args.overwrite)
-    _check_json(args.json)
-    if args.export_mesh is not None:
-        check_parent(args.export_mesh, "mesh file")
-        if args.export_mesh.suffix.lower() not in MESH_SUFFIXES:
-            raise UsageError(f"mesh file {args.export_mesh}: use a .obj or .glb name")
+    check_output_file(args.json, "JSON file")
+    check_output_file(args.export_mesh, "mesh file", MESH_SUFFIXES)
     from liquidwarp.body.model import BodyModel
     from liquidwarp.tasks import recover as rec
 
@@ -156,11 +146,7 @@ def _run_fit(args: argparse.Namespace) -> None:
 def _run_imitate(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
-    if args.out.suffix.lower() != ".mp4":
-        raise UsageError(f"output {args.out}: use a .mp4 name")
-    check_parent(args.out, "output video")
-    if args.out.is_dir():
-        raise UsageError(f"output video {args.out} is a folder")
+    check_output_file(args.out, "output video", (".mp4",))
     for path in [*args.source, args.reference]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
@@ -171,7 +157,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> None:
-    _check_json(args.json)
+    check_output_file(args.json, "JSON file")
     if args.suite == "fitting":
         from liquidwarp.bench import fitting
 

@@ -18,3 +18,15 @@ def check_output_dir(path: Path, overwrite: bool) -> None:
         raise UsageError(f"output folder {path} exists and is a file")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise UsageError(f"output folder {path} exists and is not empty (use --overwrite to replace it)")
+
+
+def check_output_file(path: Path | None, what: str, suffixes: tuple[str, ...] | None = None) -> None:
+    """A file the command will write: its folder exists and is writable, it is not a folder, and
+    its name ends in one of ``suffixes`` (when given). ``None`` (option not used) passes."""
+    if path is None:
+        return
+    check_parent(path, what)
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise UsageError(f"{what} {path}: use a name ending in {' or '.join(suffixes)}")
