@@ -122,3 +122,16 @@ def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, pho
     one_line_error(capsys, "reference must be a video")
     leftovers = sorted(p.name for p in tmp_path.iterdir())
     assert leftovers == sorted(["notes.jpg", "empty.mp4", "corrupt.mp4", "blank.png", "half.png", "file.txt"]), leftovers
+
+
+def test_person_pick_chooses_the_bystander_and_bad_picks_fail(tmp_path, photo, capsys):
+    from liquidwarp.perception.observation import load_observations
+
+    out = tmp_path / "woman"
+    assert main(["fit", str(photo), "--out", str(out), "--person", "60,500"]) == 0  # the woman at the left edge
+    obs = load_observations(out / "observations.npz")[0]
+    assert obs.bbox[2] < 200  # her box, not the thrower's (x 243-565)
+    assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "1000,100"]) == 2
+    one_line_error(capsys, "no person at")
+    assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "left"]) == 2
+    one_line_error(capsys, "--person")

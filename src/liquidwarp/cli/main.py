@@ -34,6 +34,18 @@ def _positive(name: str):
     return parse
 
 
+def _person(name: str):
+    def parse(text: str):
+        from liquidwarp.tasks.recover import PersonPick
+
+        try:
+            return PersonPick.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(f"{name}: {e}") from None
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="liquidwarp", description="Motion imitation, appearance transfer and novel views by 3D liquid warping.")
     parser.add_argument("--version", action="version", version=f"liquidwarp {__version__}")
@@ -56,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--export-mesh", type=Path, help="also write the textured mesh of the first frame (.obj or .glb)")
     fit.add_argument("--json", type=Path, help="write frames, fps and fit quality to this JSON file")
     fit.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video")
+    fit.add_argument("--person", type=_person("--person"), help="[FRAME:]X,Y: follow the person at this pixel (default: chosen automatically)")
     fit.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
 
     imitate = sub.add_parser("imitate", help="make the source person perform the reference's motion")
@@ -66,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
+    imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
 
     bench = sub.add_parser("bench", help="measure speed and quality on this machine")
     bench_sub = bench.add_subparsers(dest="suite", required=True, parser_class=_Parser)
@@ -116,7 +130,7 @@ def _run_fit(args: argparse.Namespace) -> None:
 
     body = BodyModel()
     start = time.perf_counter()
-    recovery = rec.recover(args.input, body, max_frames=args.max_frames)
+    recovery = rec.recover(args.input, body, max_frames=args.max_frames, person=args.person)
     quality = rec.fit_quality(body, recovery)
     seq = recovery.sequence
     with atomic_dir(args.out) as tmp:
@@ -152,7 +166,10 @@ def _run_imitate(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: no such file")
     from liquidwarp.tasks.imitate import imitate
 
-    result = imitate(args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side, max_frames=args.max_frames, method=args.method)
+    result = imitate(
+        args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
+        max_frames=args.max_frames, method=args.method, reference_person=args.reference_person,
+    )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 

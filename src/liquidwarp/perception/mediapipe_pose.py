@@ -463,6 +463,20 @@ class MediaPipePose:
         people, _ = self._people(image, self._search(image, primary))
         return [(p.score, p.box) for p in people]
 
+    def person_at(self, image: np.ndarray, point: tuple[float, float]) -> Box | None:
+        """The box of the person found at pixel ``point`` (x, y) of a still, or None. Where boxes
+        overlap, the one whose centre is nearest wins."""
+        x, y = point
+        inside = [box for _, box in self.people_in(image) if box[0] <= x <= box[2] and box[1] <= y <= box[3]]
+        if not inside:
+            return None
+        return min(inside, key=lambda b: math.hypot((b[0] + b[2]) / 2 - x, (b[1] + b[3]) / 2 - y))
+
+    def observe_in(self, image: np.ndarray, box: Box) -> PersonObservation | None:
+        """A still: the person at ``box`` (from :meth:`person_at`), whoever else is in view."""
+        found = self._run_on_square(self._static_model(), np.ascontiguousarray(image), _square_around(box, CROP_MARGIN))
+        return found if found is not None and _lies_on(found, _expand(box, CROP_MARGIN)) else None
+
     def follow(self, box: Box) -> None:
         """Video mode: from the next frame on, keep to the person at ``box`` (e.g. the one chosen
         over a whole clip by :func:`main_person`)."""

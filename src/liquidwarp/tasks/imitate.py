@@ -30,7 +30,7 @@ from liquidwarp.rendering.bake import bake_texture
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
-from liquidwarp.tasks.recover import Recovery, recover
+from liquidwarp.tasks.recover import PersonPick, Recovery, recover
 from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
 METHODS = ("warp",)
@@ -143,7 +143,9 @@ def target_params(source: BodyParams, reference: BodyParams) -> BodyParams:
     return BodyParams(root, translation, reference.joint_rotations, source.shape.expand(t, -1))
 
 
-def load_reference(path: Path, body: BodyModel, max_frames: int | None, progress: bool) -> tuple[FittedSequence, Recovery | None]:
+def load_reference(
+    path: Path, body: BodyModel, max_frames: int | None, progress: bool, person: PersonPick | None = None
+) -> tuple[FittedSequence, Recovery | None]:
     """A reference video (perceived and fitted, cached) or a motion file saved by ``liquidwarp fit``."""
     if Path(path).suffix.lower() == ".npz":
         if not Path(path).is_file():
@@ -152,7 +154,7 @@ def load_reference(path: Path, body: BodyModel, max_frames: int | None, progress
         if max_frames is not None and seq.frames > max_frames:
             seq = FittedSequence(seq.params.index(slice(0, max_frames)), seq.camera, seq.found[:max_frames], seq.crop, seq.fps, seq.source)
         return seq, None
-    recovery = recover(path, body, max_frames=max_frames, require_full_body=False, progress=progress)
+    recovery = recover(path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=person)
     if not recovery.footage.is_video:
         raise InputError(f"{path}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     return recovery.sequence, recovery
@@ -175,6 +177,7 @@ def imitate(
     max_frames: int | None = None,
     method: str = "warp",
     progress: bool = True,
+    reference_person: PersonPick | None = None,
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion."""
     import time
@@ -188,7 +191,7 @@ def imitate(
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
     recoveries = [recover(p, body, progress=progress) for p in sources]
-    ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress)
+    ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
     prepared = [_prepare_source(body, r, grow_crop(r.sequence.crop, VIEW_MARGIN), size) for r in recoveries]
     first = prepared[0]

@@ -32,12 +32,12 @@ def cache_root() -> Path:
     return Path(os.environ.get("LIQUIDWARP_CACHE_DIR", Path.home() / ".cache" / "liquidwarp"))
 
 
-def _content_key(path: Path, max_frames: int | None) -> str:
+def _content_key(path: Path, max_frames: int | None, person: "PersonPick | None" = None) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    digest.update(f"{CACHE_VERSION}|{max_frames}|{asdict(FitConfig())}".encode())
+    digest.update(f"{CACHE_VERSION}|{max_frames}|{person}|{asdict(FitConfig())}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -65,25 +65,57 @@ def load_footage(path: Path, max_frames: int | None = None) -> Footage:
     raise InputError(f"{path}: not a photo or video this tool reads (by its extension)")
 
 
-def observe(footage: Footage, progress: bool = True) -> list[PersonObservation | None]:
-    """The main person in every frame. For a video, who that is is decided over the whole clip
-    (``main_person``); they are then tracked forwards from where they are first seen, and
-    backwards from there to the start."""
+@dataclass(frozen=True)
+class PersonPick:
+    """The user's choice of person: the one at pixel (x, y) of frame ``frame``."""
+
+    frame: int
+    x: float
+    y: float
+
+    @staticmethod
+    def parse(text: str) -> "PersonPick":
+        """``X,Y`` (frame 0) or ``FRAME:X,Y``; ValueError with the expected form otherwise."""
+        try:
+            frame_text, _, point = text.rpartition(":")
+            x, y = (float(v) for v in point.split(","))
+            frame = int(frame_text) if frame_text else 0
+        except ValueError:
+            raise ValueError(f"expected X,Y or FRAME:X,Y (pixels), got {text!r}") from None
+        if frame < 0:
+            raise ValueError(f"frame must be 0 or more, got {frame}")
+        return PersonPick(frame, x, y)
+
+
+def observe(footage: Footage, progress: bool = True, person: PersonPick | None = None) -> list[PersonObservation | None]:
+    """The main person in every frame, or the one the user picked. For a video without a pick, who
+    that is is decided over the whole clip (``main_person``); they are then tracked forwards from
+    where they are first seen (or picked), and backwards from there to the start."""
     from tqdm import tqdm
 
     from liquidwarp.perception.mediapipe_pose import MediaPipePose, main_person
 
-    if not footage.is_video:
-        with MediaPipePose(video=False) as pose:
-            return [pose.observe(footage.frames[0])]
     frames = footage.frames
-    bar = tqdm(total=len(frames), desc="perception", unit="frame", disable=not progress)
-    with MediaPipePose(video=False) as still:
-        main = main_person(still, frames)
-    if main is None:
-        bar.close()
-        return [None] * len(frames)
+    if person is not None:
+        if person.frame >= len(frames):
+            raise InputError(f"{footage.path}: --person frame {person.frame} is past the last frame ({len(frames) - 1})")
+        with MediaPipePose(video=False) as still:
+            box = still.person_at(frames[person.frame], (person.x, person.y))
+            if box is None:
+                raise InputError(f"{footage.path}: no person at x {person.x:g}, y {person.y:g} of frame {person.frame}")
+            if not footage.is_video:
+                return [still.observe_in(frames[0], box)]
+        main = (person.frame, box)
+    elif not footage.is_video:
+        with MediaPipePose(video=False) as pose:
+            return [pose.observe(frames[0])]
+    else:
+        with MediaPipePose(video=False) as still:
+            main = main_person(still, frames)
+        if main is None:
+            return [None] * len(frames)
     start, box = main
+    bar = tqdm(total=len(frames), desc="perception", unit="frame", disable=not progress)
 
     def track(order: range) -> list[PersonObservation | None]:
         with MediaPipePose(video=True) as pose:
@@ -138,17 +170,18 @@ def recover(
     require_full_body: bool = True,
     progress: bool = True,
     use_cache: bool = True,
+    person: PersonPick | None = None,
 ) -> Recovery:
-    """Perceive and fit a photo or video (cached by content)."""
+    """Perceive and fit a photo or video (cached by content and by the person picked)."""
     footage = load_footage(path, max_frames)
-    key = _content_key(Path(path), max_frames)
+    key = _content_key(Path(path), max_frames, person)
     cache = cache_root() / "fits" / key
     motion_file, obs_file = cache / "motion.npz", cache / "observations.npz"
     if use_cache and motion_file.is_file() and obs_file.is_file():
         return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True, cache)
 
     t0 = time.perf_counter()
-    observations = observe(footage, progress)
+    observations = observe(footage, progress, person)
     t1 = time.perf_counter()
     found = np.array([o is not None for o in observations])
     if not found.any():
