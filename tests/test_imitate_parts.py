@@ -53,3 +53,9 @@ def test_target_takes_the_reference_pose_and_motion_and_the_source_shape_and_pla
     assert torch.allclose(axis_angle_to_matrix(target.root_rotation[0]), axis_angle_to_matrix(source.root_rotation[0]), atol=1e-6)
     turned = axis_angle_to_matrix(torch.tensor([0.0, 0.0, 0.3 + math.pi / 2]))
     assert torch.allclose(axis_angle_to_matrix(target.root_rotation[1]), turned, atol=1e-5)
+
+
+def test_in_place_keeps_the_source_position():
+    source = BodyParams.rest(1).replace(root_translation=torch.tensor([[1.0, 2.0, 3.0]]))
+    reference = BodyParams.rest(3).replace(root_translation=torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0, 1.0, 0.0]]))
+    assert torch.equal(target_params(source, reference, in_place=True).root_translation, torch.tensor([[1.0, 2.0, 3.0]] * 3))

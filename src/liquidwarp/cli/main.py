@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
+    imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
 
     bench = sub.add_parser("bench", help="measure speed and quality on this machine")
@@ -168,7 +169,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
 
     result = imitate(
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
-        max_frames=args.max_frames, method=args.method, reference_person=args.reference_person,
+        max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 

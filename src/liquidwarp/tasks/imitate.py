@@ -132,14 +132,16 @@ def _background(source: PreparedSource, size: int) -> torch.Tensor:
     return torch.from_numpy(filled).permute(2, 0, 1)[None].float() / 255
 
 
-def target_params(source: BodyParams, reference: BodyParams) -> BodyParams:
-    """Reference pose, source shape; source placement plus the reference's motion since its frame 0."""
+def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
+    """Reference pose, source shape; source placement plus the reference's motion since its frame 0
+    (turning only, when ``in_place``: the person stays where the source stands)."""
     t = reference.batch_size
     r_src = axis_angle_to_matrix(source.root_rotation)  # (1, 3, 3)
     r_ref = axis_angle_to_matrix(reference.root_rotation)  # (T, 3, 3)
     delta = r_ref @ r_ref[:1].transpose(1, 2)  # rotation since the first frame, world axes
     root = matrix_to_axis_angle(delta @ r_src)
-    translation = source.root_translation + (reference.root_translation - reference.root_translation[:1])
+    moved = reference.root_translation - reference.root_translation[:1]
+    translation = source.root_translation + (torch.zeros_like(moved) if in_place else moved)
     return BodyParams(root, translation, reference.joint_rotations, source.shape.expand(t, -1))
 
 
@@ -178,6 +180,7 @@ def imitate(
     method: str = "warp",
     progress: bool = True,
     reference_person: PersonPick | None = None,
+    in_place: bool = False,
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion."""
     import time
@@ -198,7 +201,7 @@ def imitate(
     atlas = UVAtlas.build(body.face_uvs, TEXTURE_SIZE)
     texture = _merged_texture(body, prepared, atlas)
     background = _background(first, size)
-    targets = target_params(first.params, ref_seq.params)
+    targets = target_params(first.params, ref_seq.params, in_place)
     audio = reference if ref_recovery is not None else None
 
     n = targets.batch_size
