@@ -57,6 +57,8 @@ class FitConfig:
 
 
 _LIMITS = torch.tensor([JOINT_LIMITS[j] for j in BODY_JOINTS])  # (J, 3, 2)
+#: (P,) 1 for the torso pairs, which alone place the body while the limbs are still at rest.
+_TORSO = torch.tensor([float(n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")) for n in landmarks.NAMES])
 
 
 def _initial_root(targets: FitTargets, camera: Camera) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,11 +125,8 @@ def _objective(
     height = targets.person_height[:, None]
     err2d = ((proj - targets.keypoints_2d).norm(dim=-1) / height * 100.0) ** 2
     w2 = targets.weight_2d
-    if placement_only:  # torso points only while the limbs are still in the rest pose
-        torso = torch.zeros(len(landmarks.PAIRS))
-        for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"):
-            torso[landmarks.pair_index(n)] = 1.0
-        w2 = w2 * torso
+    if placement_only:
+        w2 = w2 * _TORSO
     loss_2d = (err2d * w2).sum(1) / w2.sum(1).clamp(min=1e-6)
 
     cam_kp = kp @ camera.rotation[0].T  # world -> camera axes (rotation only)

@@ -70,30 +70,26 @@ def save_sequence(path: Path, seq: FittedSequence) -> None:
     size, mtime = _source_stamp(seq.source)
     p, c = seq.params, seq.camera
     with atomic_file(path, suffix=".npz") as tmp:
-        _write_npz(tmp, seq, p, c, size, mtime)
-
-
-def _write_npz(tmp, seq, p, c, size, mtime) -> None:
-    np.savez(
-        tmp,
-        format=FORMAT_NAME,
-        version=FORMAT_VERSION,
-        root_rotation=p.root_rotation.numpy(),
-        root_translation=p.root_translation.numpy(),
-        joint_rotations=p.joint_rotations.numpy(),
-        shape=p.shape.numpy(),
-        focal=c.focal[0].numpy(),
-        principal=c.principal[0].numpy(),
-        rotation=c.rotation[0].numpy(),
-        translation=c.translation[0].numpy(),
-        image_size=np.array(c.image_size),
-        found=seq.found,
-        crop=np.array(seq.crop),
-        fps=seq.fps,
-        source=str(seq.source),
-        source_size=size,
-        source_mtime=mtime,
-    )
+        np.savez(
+            tmp,
+            format=FORMAT_NAME,
+            version=FORMAT_VERSION,
+            root_rotation=p.root_rotation.numpy(),
+            root_translation=p.root_translation.numpy(),
+            joint_rotations=p.joint_rotations.numpy(),
+            shape=p.shape.numpy(),
+            focal=c.focal[0].numpy(),
+            principal=c.principal[0].numpy(),
+            rotation=c.rotation[0].numpy(),
+            translation=c.translation[0].numpy(),
+            image_size=np.array(c.image_size),
+            found=seq.found,
+            crop=np.array(seq.crop),
+            fps=seq.fps,
+            source=str(seq.source),
+            source_size=size,
+            source_mtime=mtime,
+        )
 
 
 def load_sequence(path: Path) -> FittedSequence:
