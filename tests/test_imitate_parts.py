@@ -6,7 +6,8 @@ import torch
 from liquidwarp.body import BodyParams
 from liquidwarp.geometry import Camera
 from liquidwarp.geometry.rotations import axis_angle_to_matrix
-from liquidwarp.tasks.imitate import crop_camera, crop_image, grow_crop, letterbox, target_params
+from liquidwarp.tasks.imitate import target_params
+from liquidwarp.tasks.views import crop_camera, crop_image, grow_crop, letterbox
 
 
 def test_crop_camera_and_crop_image_agree_on_where_a_point_lands():

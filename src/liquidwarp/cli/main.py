@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 from liquidwarp import __version__
-from liquidwarp.errors import InputError
 from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file
+from liquidwarp.errors import InputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
+from liquidwarp.metrics.protocols import PROTOCOLS
+from liquidwarp.tasks import METHODS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,12 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     imitate.add_argument("--reference", type=Path, required=True, help="video of the motion, or a motion file (.npz) saved by `liquidwarp fit`")
     imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
-    imitate.add_argument("--method", choices=("warp",), default="warp", help="warp: 3D liquid warping without a network (default)")
+    imitate.add_argument("--method", choices=METHODS, default="warp", help="warp: 3D liquid warping without a network (default); copy, affine2d: baselines")
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
+
+    evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
+    evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
+    evaluate.add_argument("--data", type=Path, required=True, help="a synthetic dataset (liquidwarp synth), a folder of videos, one video, or an iPER-style tree")
+    evaluate.add_argument("--method", choices=METHODS, default="warp", help="copy, affine2d (baselines) or warp (default)")
+    evaluate.add_argument("--out", type=Path, required=True, help="results file (.json)")
+    evaluate.add_argument("--size", type=int, default=256, help="side of the compared frames, 64..1024 (default 256, as the paper)")
+    evaluate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
+    evaluate.add_argument("--sources-per-video", type=_positive("--sources-per-video"), help="source frames per video (default: self-imitation 2, novel view 8)")
+    evaluate.add_argument("--metrics", help="comma-separated metric names (default: all)")
+    evaluate.add_argument("--save-frames", type=Path, help="also write every generated frame (source | generated | ground truth) to this new folder")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an existing --save-frames folder")
 
     bench = sub.add_parser("bench", help="measure speed and quality on this machine")
     bench_sub = bench.add_subparsers(dest="suite", required=True, parser_class=_Parser)
@@ -94,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     fitting.add_argument("--subjects", type=_positive("--subjects"), default=6, help="held-out synthetic subjects (default 6)")
     fitting.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
     fitting.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of the video")
+    speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
+    speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
+    speed.add_argument("--frames", type=_positive("--frames"), default=24, help="video frames timed per resolution (default 24)")
+    speed.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
     return parser
 
 
@@ -174,6 +193,37 @@ def _run_imitate(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 
+def _run_evaluate(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    check_output_file(args.out, "results file", (".json",))
+    if args.save_frames is not None:
+        check_output_dir(args.save_frames, args.overwrite)
+    if not args.data.exists():
+        raise UsageError(f"{args.data}: no such file or folder")
+    from liquidwarp.metrics.registry import METRICS
+    from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
+
+    metrics = None
+    if args.metrics is not None:
+        metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown or not metrics:
+            raise UsageError(f"unknown metric(s) {', '.join(unknown) or args.metrics!r}; available: {', '.join(METRICS)}")
+    config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics)
+    if args.save_frames is not None:
+        with atomic_dir(args.save_frames) as tmp:
+            results = evaluate(args.data, config, save_frames=tmp)
+    else:
+        results = evaluate(args.data, config)
+    write_json_atomic(args.out, results)
+    print(f"{results['protocol']} / {results['method']}: {results['frames']['generated']} frames in {results['seconds']['total']:.1f} s")
+    for name, entry in results["metrics"].items():
+        shown = f"{entry['value']:.4f}" if entry["value"] is not None else f"unavailable ({entry['reason']})"
+        print(f"  {name:28s} {shown}")
+    print(f"wrote {args.out}")
+
+
 def _run_bench(args: argparse.Namespace) -> None:
     check_output_file(args.json, "JSON file")
     if args.suite == "fitting":
@@ -182,6 +232,20 @@ def _run_bench(args: argparse.Namespace) -> None:
         if args.video is not None and not args.video.is_file():
             raise UsageError(f"{args.video}: no such file")
         results = fitting.run(subjects=args.subjects, video=args.video, max_frames=args.max_frames)
+    elif args.suite == "speed":
+        from liquidwarp.bench import speed
+
+        check_output_file(args.plot, "plot", (".png",))
+        if args.video is not None and not args.video.is_file():
+            raise UsageError(f"{args.video}: no such file")
+        if args.frames < 3:
+            raise UsageError("--frames must be at least 3 (one warm-up frame, then timed frames)")
+        results = speed.run(video=args.video, frames=args.frames)
+        if args.plot is not None:
+            from liquidwarp.io.atomic import atomic_file
+
+            with atomic_file(args.plot, suffix=".png") as tmp:
+                speed.plot(results, tmp)
     else:
         from liquidwarp.bench import geometry
 
@@ -201,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_fit(args)
         elif args.command == "imitate":
             _run_imitate(args)
+        elif args.command == "evaluate":
+            _run_evaluate(args)
         elif args.command == "bench":
             _run_bench(args)
         return 0

@@ -1,1 +1,5 @@
-"""Tasks: what users run (body recovery, imitation, ...), composed from the library."""
+"""Tasks: what users run (recovery, imitation, evaluation), composed from the pipeline's stages."""
+
+#: Imitation methods (built by :func:`liquidwarp.tasks.methods.build_method`); named here so the
+#: command line can list them without importing the networks.
+METHODS: tuple[str, ...] = ("copy", "affine2d", "warp")

@@ -34,11 +34,23 @@ def cache_root() -> Path:
 
 def _content_key(path: Path, max_frames: int | None, person: "PersonPick | None" = None) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    folder = Path(path).is_dir()
+    for file in frame_files(path) if folder else [Path(path)]:
+        if folder:
+            digest.update(file.name.encode())
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
     digest.update(f"{CACHE_VERSION}|{max_frames}|{person}|{asdict(FitConfig())}".encode())
     return digest.hexdigest()[:24]
+
+
+FRAME_FOLDER_FPS = 25.0  # a folder of frames carries no rate; iPER's videos are 25 frames/s
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The images in ``folder``, in name order (a video stored as frames)."""
+    return sorted(f for f in Path(folder).iterdir() if f.is_file() and media.is_image_path(f))
 
 
 @dataclass(frozen=True)
@@ -52,8 +64,14 @@ class Footage:
 
 
 def load_footage(path: Path, max_frames: int | None = None) -> Footage:
-    """Read a photo or a video (by extension); InputError for anything unreadable."""
+    """Read a photo, a video (by extension) or a folder of video frames (images, in name order, at
+    ``FRAME_FOLDER_FPS``); InputError for anything unreadable."""
     path = Path(path)
+    if path.is_dir():
+        files = frame_files(path)[:max_frames]
+        if not files:
+            raise InputError(f"{path}: a folder of frames needs images ({', '.join(sorted(media.IMAGE_EXTENSIONS))})")
+        return Footage(np.stack([media.read_image(f) for f in files]), FRAME_FOLDER_FPS, path, True)
     if media.is_video_path(path):
         info = media.probe_video(path)
         frames = list(media.iter_video_frames(path, max_frames=max_frames))

@@ -1,0 +1,139 @@
+"""``liquidwarp bench speed``: frames per second of each pipeline stage at 128², 256² and 512².
+
+Input: the first ``frames`` frames of ``../shared/samples/lab_throw_cam01.mp4``, cropped to a
+square around the person and resized to each resolution. Stages, per frame:
+
+- ``perception``: MediaPipe pose + person mask (video mode, tracking);
+- ``fitting``: the body fit of those frames (first frame alone, then warm-started chunks), over
+  the frames after the first;
+- ``render_flow``: the target body (vertices), rasterised, and the transfer flow to one source;
+- ``warp``: the ``warp`` method's colour work: warping the source, the texture fill for unseen
+  pixels, compositing on the background (``render_flow`` + ``warp`` = one ``warp`` frame);
+- ``affine2d``: the 2D baseline's whole frame (keypoints projected, limbs warped, composited).
+
+Each figure is the median over the timed frames, after one warm-up frame (numba compiles the
+rasteriser on first use). Everything runs on this machine's CPU with torch's default threads.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liquidwarp.body.model import BodyModel
+from liquidwarp.bench.fitting import SAMPLE
+from liquidwarp.tasks.views import crop_camera, crop_image
+
+RESOLUTIONS = (128, 256, 512)
+
+
+def _median_fps(seconds: list[float]) -> float:
+    return float(1.0 / np.median(seconds))
+
+
+def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...] = RESOLUTIONS, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    from liquidwarp.fitting.fit import fit_frames
+    from liquidwarp.perception.mediapipe_pose import MediaPipePose
+    from liquidwarp.rendering.rasterize import rasterize
+    from liquidwarp.rendering.shading import sample_texture
+    from liquidwarp.tasks.methods import build_method, prepare_source
+    from liquidwarp.tasks.recover import _targets, recover
+    from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
+
+    video = Path(video) if video is not None else SAMPLE
+    body = BodyModel()
+    recovery = recover(video, body, max_frames=frames, require_full_body=False, progress=progress)
+    seq = recovery.sequence
+    crop = seq.crop
+    results: dict = {"video": video.name, "frames": frames, "stages": {}}
+    bar = tqdm(total=len(resolutions) * 5, desc="bench speed", disable=not progress)
+    for size in resolutions:
+        images = [crop_image(f, crop, size) for f in recovery.footage.frames[:frames]]
+        row: dict[str, float] = {}
+        # perception
+        times = []
+        with MediaPipePose(video=True) as pose:
+            observations = []
+            for image in images:
+                start = time.perf_counter()
+                observations.append(pose.observe(image))
+                times.append(time.perf_counter() - start)
+        row["perception"] = _median_fps(times[1:])
+        bar.update(1)
+        # fitting (the frames where someone was found)
+        found = [o for o in observations if o is not None]
+        start = time.perf_counter()
+        fit_frames(body, _targets(found[:1], (size, size)), fps=seq.fps)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        fit_frames(body, _targets(found, (size, size)), fps=seq.fps)
+        total = time.perf_counter() - start
+        row["fitting"] = (len(found) - 1) / max(total - first, 1e-9)
+        bar.update(1)
+        # render + flow, warp: a source at frame 0, targets the other frames
+        camera = crop_camera(seq.camera, crop, size)
+        source = prepare_source(body, recovery.footage.frames[0], seq.params.index(0), seq.camera, crop, size)
+        renderer = build_method("warp", body, [source])
+        flow_times, warp_times = [], []
+        for t in range(frames):
+            start = time.perf_counter()
+            with torch.no_grad():
+                vertices = body(seq.params.index(t)).vertices
+            frags = rasterize(camera.project(vertices), body.faces, (size, size))
+            field = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags)
+            middle = time.perf_counter()
+            colour, seen = merge_sources(warp(source.image, field)[None], field.valid[None])
+            filled = sample_texture(frags, body.face_uvs, renderer.texture)
+            body_rgb = torch.where(seen[:, None], colour, filled)
+            mask = frags.mask[:, None].float()
+            _ = body_rgb * mask + renderer.background * (1 - mask)
+            end = time.perf_counter()
+            flow_times.append(middle - start)
+            warp_times.append(end - middle)
+        row["render_flow"] = _median_fps(flow_times[1:])
+        bar.update(1)
+        row["warp"] = _median_fps(warp_times[1:])
+        bar.update(1)
+        affine = build_method("affine2d", body, [source])
+        times = []
+        for t in range(frames):
+            start = time.perf_counter()
+            affine.render(seq.params.index(t), camera)
+            times.append(time.perf_counter() - start)
+        row["affine2d"] = _median_fps(times[1:])
+        bar.update(1)
+        row["warp_method_total"] = 1.0 / (1.0 / row["render_flow"] + 1.0 / row["warp"])
+        results["stages"][str(size)] = {k: round(v, 2) for k, v in row.items()}
+    bar.close()
+    results["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    return results
+
+
+def plot(results: dict, path: Path) -> None:
+    """Frames/s against resolution, one line per stage, log scale (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(int(s) for s in results["stages"])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for stage in results["stages"][str(sizes[0])]:
+        ax.plot(sizes, [results["stages"][str(s)][stage] for s in sizes], marker="o", label=stage)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [f"{s}²" for s in sizes])
+    ax.set_xlabel("resolution (pixels)")
+    ax.set_ylabel("frames per second (median)")
+    ax.set_title(f"liquidwarp stages on {results['machine']['threads']} CPU threads")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

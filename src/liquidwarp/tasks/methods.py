@@ -1,0 +1,192 @@
+"""Imitation methods behind one interface, so that imitation, evaluation and the later tasks run
+any of them the same way.
+
+A method is built once from the prepared sources (photos of one person, each with its fitted body,
+seen in the output view) and then renders one frame per target body and camera:
+
+- ``copy``: the first source photo unchanged. The floor any method must clear.
+- ``affine2d``: a 2D-keypoint method, as the 2D-pose methods in the paper's comparison: every limb
+  of the first source is moved by the similarity map of its two landmarks (the fitted body's
+  keypoints projected into each view), see :mod:`liquidwarp.warping.limbs2d`.
+- ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
+  the same body surface point appears in a source photo (``transfer_flow``; several sources are
+  merged where each sees the point). Body pixels no source sees take the colour of a texture baked
+  from the sources, whose unseen texels carry their body part's mean seen colour.
+
+Every method puts the person on the same background: the first source's view with the person
+removed by OpenCV inpainting (Telea).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from liquidwarp.body.model import PART_NAMES, BodyModel, BodyParams
+from liquidwarp.geometry.cameras import Camera
+from liquidwarp.rendering.bake import bake_texture
+from liquidwarp.rendering.rasterize import Fragments, rasterize
+from liquidwarp.rendering.shading import sample_texture
+from liquidwarp.rendering.uv_atlas import UVAtlas
+from liquidwarp.tasks import METHODS
+from liquidwarp.tasks.views import crop_camera, crop_image
+from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
+
+INPAINT_DILATION = 0.03  # of the view size: how far past the person mask the background is redone
+TEXTURE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class PreparedSource:
+    """One source photo in its output view."""
+
+    image: torch.Tensor  # (1, 3, S, S) in [0, 1]
+    vertices: torch.Tensor  # (1, V, 3)
+    camera: Camera  # the view's camera (B = 1)
+    fragments: Fragments  # (1, S, S)
+    params: BodyParams  # B = 1
+
+
+def prepare_source(
+    body: BodyModel, image: np.ndarray, params: BodyParams, camera: Camera, view: tuple[float, float, float], size: int
+) -> PreparedSource:
+    """A photo (H, W, 3) uint8 with its fitted body (B = 1) and full-image camera, seen in the square
+    ``view`` (x0, y0, side) of the photo resampled to ``size`` pixels."""
+    view_camera = crop_camera(camera, view, size)
+    with torch.no_grad():
+        vertices = body(params).vertices
+    fragments = rasterize(view_camera.project(vertices), body.faces, (size, size))
+    pixels = torch.from_numpy(crop_image(image, view, size)).permute(2, 0, 1)[None].float() / 255
+    return PreparedSource(pixels, vertices, view_camera, fragments, params)
+
+
+def inpainted_background(source: PreparedSource) -> torch.Tensor:
+    """The source's view with the person inpainted away, (1, 3, S, S)."""
+    size = source.image.shape[-1]
+    image = to_uint8(source.image)
+    mask = source.fragments.mask[0].numpy().astype(np.uint8) * 255
+    radius = max(int(round(INPAINT_DILATION * size)), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.dilate(mask, kernel)
+    filled = cv2.inpaint(image, mask, max(radius, 3), cv2.INPAINT_TELEA)
+    return torch.from_numpy(filled).permute(2, 0, 1)[None].float() / 255
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) float in [0, 1] -> (H, W, 3) uint8."""
+    return (image[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+class Renderer(Protocol):
+    """A method bound to its sources."""
+
+    def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
+        """One frame (S, S, 3) uint8 of the source person in the ``target`` body (B = 1), seen by
+        ``camera`` (B = 1, image size S x S), over ``background`` ((1, 3, S, S) in [0, 1]; default:
+        the first source's view with the person inpainted away)."""
+        ...
+
+
+class CopyRenderer:
+    def __init__(self, sources: list[PreparedSource]) -> None:
+        self.frame = to_uint8(sources[0].image)
+
+    def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
+        return self.frame.copy()
+
+
+def _projected_keypoints(body: BodyModel, params: BodyParams, camera: Camera) -> torch.Tensor:
+    with torch.no_grad():
+        keypoints = body(params).keypoints
+    return camera.project(keypoints)[0, :, :2].float()  # (23, 2) pixels
+
+
+class Affine2DRenderer:
+    def __init__(self, body: BodyModel, sources: list[PreparedSource], background: torch.Tensor) -> None:
+        self.body = body
+        self.source = sources[0]
+        self.background = background
+        self.keypoints = _projected_keypoints(body, self.source.params, self.source.camera)
+
+    def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
+        from liquidwarp.warping.limbs2d import affine_limb_warp
+
+        out = affine_limb_warp(
+            self.source.image,
+            self.source.fragments.mask,
+            self.keypoints,
+            _projected_keypoints(self.body, target, camera),
+            self.background if background is None else background,
+        )
+        return to_uint8(out)
+
+
+class WarpRenderer:
+    def __init__(self, body: BodyModel, sources: list[PreparedSource], background: torch.Tensor) -> None:
+        self.body = body
+        self.sources = sources
+        self.background = background
+        self.texture = merged_texture(body, sources, UVAtlas.build(body.face_uvs, TEXTURE_SIZE))
+
+    def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
+        body = self.body
+        with torch.no_grad():
+            vertices = body(target).vertices
+        frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
+        warped, valid = [], []
+        for src in self.sources:
+            field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
+            warped.append(warp(src.image, field))
+            valid.append(field.valid)
+        colour, seen = merge_sources(torch.stack(warped), torch.stack(valid))
+        filled = sample_texture(frags, body.face_uvs, self.texture)
+        body_rgb = torch.where(seen[:, None], colour, filled)
+        # Feathering the silhouette's inner pixel row avoids a cut-out look against the background.
+        mask = frags.mask[:, None].float()
+        alpha = mask * F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+        behind = self.background if background is None else background
+        return to_uint8(body_rgb * alpha + behind * (1 - alpha))
+
+
+def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
+    """(1, 3, T, T) texture from all sources; unseen texels take their part's mean seen colour."""
+    textures, seens = [], []
+    for src in sources:
+        tex, seen = bake_texture(src.image, body.faces, src.vertices, src.camera, src.fragments, atlas)
+        textures.append(tex)
+        seens.append(seen)
+    seen = np.stack(seens).astype(np.float32)  # (S, T, T)
+    stack = np.stack(textures)
+    count = seen.sum(0)
+    merged = (stack * seen[..., None]).sum(0) / np.maximum(count, 1)[..., None]
+    any_seen = count > 0
+    covered = atlas.face_index.numpy() >= 0
+    part = body.face_parts[atlas.face_index.clamp(min=0)].numpy()
+    fallback = merged[any_seen & covered].mean(0) if (any_seen & covered).any() else np.full(3, 0.5)
+    for k in range(len(PART_NAMES)):
+        in_part = covered & (part == k)
+        seen_part = in_part & any_seen
+        colour = merged[seen_part].mean(0) if seen_part.sum() > 20 else fallback
+        merged[in_part & ~any_seen] = colour
+    merged = atlas.fill_gaps(merged.astype(np.float32))
+    return torch.from_numpy(merged).permute(2, 0, 1)[None]
+
+
+def build_method(name: str, body: BodyModel, sources: list[PreparedSource]) -> Renderer:
+    """The method ``name`` (one of ``METHODS``) bound to ``sources`` (the first one gives the
+    background and, for the single-source methods, the appearance)."""
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
+    if not sources:
+        raise ValueError("a method needs at least one source")
+    if name == "copy":
+        return CopyRenderer(sources)
+    background = inpainted_background(sources[0])
+    if name == "affine2d":
+        return Affine2DRenderer(body, sources, background)
+    return WarpRenderer(body, sources, background)
