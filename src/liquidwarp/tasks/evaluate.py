@@ -179,9 +179,23 @@ def measure(generated: Generated, names: tuple[str, ...] | None, paired: bool, p
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise ValueError(f"unknown metrics {', '.join(unknown)}; available: {', '.join(METRICS)}")
+    from tqdm import tqdm
+
     results: dict[str, dict] = {}
     gen = _to_tensor(generated.frames)
-    for name in names:
+    embedded: dict[tuple[object, str], np.ndarray] = {}  # (feature network builder, "generated"/"real") -> (N, D)
+
+    def features(metric, which: str) -> np.ndarray:
+        from liquidwarp.metrics.registry import extract_features
+
+        key = (metric.features, which)
+        if key not in embedded:
+            embedded[key] = extract_features(metric.features(), gen if which == "generated" else _to_tensor(generated.real))
+        return embedded[key]
+
+    bar = tqdm(names, desc="metrics", unit="metric", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
         metric = METRICS[name]
         entry = {"value": None, "reason": None, "higher_is_better": metric.higher_is_better, "kind": metric.kind}
         results[name] = entry
@@ -201,10 +215,16 @@ def measure(generated: Generated, names: tuple[str, ...] | None, paired: bool, p
             entry["value"] = float(values.mean())
             entry["count"] = int(values.numel())
         elif metric.kind == "set":
-            entry["value"] = float(metric.compute(gen, _to_tensor(generated.real)))
+            if metric.from_features is not None:
+                entry["value"] = float(metric.from_features(features(metric, "generated"), features(metric, "real")))
+            else:
+                entry["value"] = float(metric.compute(gen, _to_tensor(generated.real)))
             entry["count"] = [len(generated.frames), len(generated.real)]
         elif metric.kind == "generated":
-            entry["value"] = float(metric.compute(gen))
+            if metric.from_features is not None:
+                entry["value"] = float(metric.from_features(features(metric, "generated")))
+            else:
+                entry["value"] = float(metric.compute(gen))
             entry["count"] = len(generated.frames)
         else:  # identity: the head of each generated frame against its source's head
             index = np.asarray(generated.source_index)
