@@ -151,7 +151,7 @@ def _run_fit(args: argparse.Namespace) -> None:
     from liquidwarp.io.mesh_export import MESH_SUFFIXES
 
     check_output_dir(args.out, args.overwrite)
-    check_output_file(args.json, "JSON file")
+    check_output_file(getattr(args, "json", None), "JSON file")
     check_output_file(args.export_mesh, "mesh file", MESH_SUFFIXES)
     from liquidwarp.body.model import BodyModel
     from liquidwarp.tasks import recover as rec
@@ -233,7 +233,7 @@ def _run_evaluate(args: argparse.Namespace) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> None:
-    check_output_file(args.json, "JSON file")
+    check_output_file(getattr(args, "json", None), "JSON file")
     if args.suite == "fitting":
         from liquidwarp.bench import fitting
 

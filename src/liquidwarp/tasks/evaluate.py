@@ -56,8 +56,6 @@ class EvaluationConfig:
 
 
 HEAD_CROP = 160  # pixels: head crops for the face identity metric (dlib finds faces of 40 px and up)
-HEAD_SCALE = 3.0  # head crop side / the largest distance between the nose, eyes and ears
-
 
 @dataclass
 class Generated:
@@ -73,15 +71,14 @@ class Generated:
 
 
 def head_crop(body: BodyModel, params, camera, image: np.ndarray) -> np.ndarray:
-    """The square around the head of the body ``params`` (B = 1) seen by ``camera``, from ``image``
-    (S, S, 3), resampled to HEAD_CROP pixels: centred on the nose, eyes and ears, HEAD_SCALE
-    times their largest spread."""
+    """The head of the body ``params`` (B = 1) seen by ``camera`` (``head_boxes``), cut from
+    ``image`` (S, S, 3) and resampled to HEAD_CROP pixels."""
+    from liquidwarp.body.regions import head_boxes
+
     with torch.no_grad():
-        points = camera.project(body(params).keypoints[:, :5])[0, :, :2].numpy()  # nose, eyes, ears
-    spread = float(np.max(np.linalg.norm(points[:, None] - points[None], axis=-1)))
-    side = max(HEAD_SCALE * spread, 8.0)
-    centre = points.mean(0)
-    return crop_image(image, (centre[0] - side / 2, centre[1] - side / 2, side), HEAD_CROP)
+        keypoints = camera.project(body(params).keypoints)[..., :2]
+    x0, y0, x1, _ = head_boxes(keypoints.float())[0].tolist()
+    return crop_image(image, (x0, y0, x1 - x0), HEAD_CROP)
 
 
 def _views(data: EvaluationData, body: BodyModel, size: int) -> dict[tuple[int, int], tuple[float, float, float]]:

@@ -1,0 +1,279 @@
+import pytest
+import torch
+from torch import nn
+
+from liquidwarp.losses import (
+    FaceLoss,
+    LossWeights,
+    PerceptualLoss,
+    attention_mask_loss,
+    combine_losses,
+    lsgan_discriminator_loss,
+    lsgan_generator_loss,
+    reconstruction_loss,
+    total_variation,
+)
+from liquidwarp.networks.discriminator import PatchDiscriminator
+from liquidwarp.networks.generator import (
+    PAPER,
+    SMALL,
+    BackgroundStream,
+    GeneratorConfig,
+    LiquidWarpingBlock,
+    LiquidWarpingGenerator,
+    SourceIdentityStream,
+    TransferStream,
+    count_flops,
+    count_parameters,
+    make_background_input,
+)
+from liquidwarp.warping import WarpField
+
+TINY = dict(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=32)
+SIZE = (64, 64)
+
+
+def inputs(b, s, size=SIZE, generator=None):
+    h, w = size
+    images = torch.rand(b, s, 3, h, w, generator=generator) * 2 - 1
+    masks = torch.zeros(b, s, h, w)
+    masks[..., h // 4 : 3 * h // 4, w // 3 : 2 * w // 3] = 1
+    maps = torch.rand(b, s, 3, h, w, generator=generator) * 2 - 1
+    target_map = torch.rand(b, 3, h, w, generator=generator) * 2 - 1
+    flows = [WarpField.identity(b, size) for _ in range(s)]
+    return images, masks, maps, target_map, flows
+
+
+def shifted_field(b, size, dx, valid=None):
+    """Identity shifted by ``dx`` normalised units; ``valid`` (B, H, W) or all True."""
+    field = WarpField.identity(b, size)
+    grid = field.grid + torch.tensor([dx, 0.0])
+    return WarpField(grid, field.valid if valid is None else valid)
+
+
+# ----------------------------------------------------------------------------------------- shapes
+
+
+def test_stream_shapes_and_taps():
+    x4, x6 = torch.rand(2, 4, *SIZE), torch.rand(2, 6, *SIZE)
+    assert BackgroundStream(**TINY).background(x4).shape == (2, 3, *SIZE)
+
+    sid = SourceIdentityStream(**TINY)
+    features = sid.encode(x6)
+    assert [tuple(t.shape) for t in features.encoder] == [(2, 8, 64, 64), (2, 16, 32, 32), (2, 32, 16, 16)]
+    assert [tuple(t.shape) for t in features.residual] == [(2, 32, 16, 16)]
+    assert sid.tap_channels == (8, 16, 32, 32)
+    colour, attention = sid.decode(features)
+    assert colour.shape == (2, 3, *SIZE) and attention.shape == (2, 1, *SIZE)
+    assert colour.abs().max() <= 1 and attention.min() >= 0 and attention.max() <= 1
+
+    tsf = TransferStream(fusion="attention", **TINY)
+    assert len(tsf.fusion) == 4
+    sources = features.unflatten(1, 2)  # batch 1, two sources
+    colour, attention = tsf(x6[:1], sources, [WarpField.identity(1, SIZE)] * 2)
+    assert colour.shape == (1, 3, *SIZE) and attention.shape == (1, 1, *SIZE)
+
+
+@pytest.mark.parametrize("sources", [1, 3])
+@pytest.mark.parametrize("fusion, modulation", [("add", False), ("attention", False), ("attention", True)])
+def test_generator_shapes(sources, fusion, modulation):
+    g = LiquidWarpingGenerator(fusion=fusion, modulation=modulation, **TINY)
+    images, masks, maps, target_map, flows = inputs(2, sources)
+    out = g(images, masks, maps, target_map, flows)
+    for name in ("image", "colour", "background"):
+        assert getattr(out, name).shape == (2, 3, *SIZE), name
+    assert out.attention.shape == (2, 1, *SIZE)
+    assert out.source_reconstruction.shape == (2, sources, 3, *SIZE)
+    assert out.source_attention.shape == (2, sources, 1, *SIZE)
+    assert torch.isfinite(out.image).all() and out.image.abs().max() <= 1
+
+
+def test_discriminator_shape_and_70px_receptive_field():
+    d = PatchDiscriminator(base_channels=8, n_layers=3)
+    assert d(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)).shape == (2, 1, 6, 6)  # 64-32-16-8-7-6
+    assert d(torch.rand(1, 3, 256, 256), torch.rand(1, 3, 256, 256)).shape == (1, 1, 30, 30)
+    # Without InstanceNorm (whose statistics are global) each logit sees a 70 x 70 window.
+    d.layers = nn.Sequential(*(nn.Identity() if isinstance(m, nn.InstanceNorm2d) else m for m in d.layers))
+    image = torch.rand(1, 3, 128, 128, requires_grad=True)
+    d(image, torch.rand(1, 3, 128, 128))[0, 0, 7, 7].backward()
+    seen = image.grad.abs().sum((0, 1)) > 0
+    rows, cols = seen.any(1).nonzero()[:, 0], seen.any(0).nonzero()[:, 0]
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (33, 102, 33, 102)  # 7 * 8 - 23, + 70 - 1
+
+
+# ------------------------------------------------------------------------------- warping block
+
+
+@pytest.mark.parametrize("sources", [1, 3])
+def test_block_add_with_identity_flows_adds_the_sum_of_the_sources(sources):
+    block = LiquidWarpingBlock(16, mode="add")
+    target, features = torch.rand(2, 16, 16, 16), torch.rand(2, sources, 16, 16, 16)
+    same_size = [WarpField.identity(2, (16, 16)) for _ in range(sources)]
+    assert torch.allclose(block(target, features, same_size), target + features.sum(1), atol=1e-6)
+    full_size = [WarpField.identity(2, SIZE) for _ in range(sources)]  # resized inside: 64 -> 16
+    assert torch.allclose(block(target, features, full_size), target + features.sum(1), atol=1e-5)
+
+
+@pytest.mark.parametrize("mode, modulation", [("add", False), ("attention", False), ("attention", True)])
+def test_block_with_no_valid_source_changes_nothing(mode, modulation):
+    block = LiquidWarpingBlock(16, mode=mode, modulation=modulation)
+    if modulation:
+        nn.init.normal_(block.modulate.weight)  # not the identity start: it is the zero input that must do it
+    target, features = torch.rand(2, 16, 8, 8), torch.rand(2, 2, 16, 8, 8)
+    invalid = [shifted_field(2, (8, 8), 0.1, valid=torch.zeros(2, 8, 8, dtype=torch.bool)) for _ in range(2)]
+    assert torch.equal(block(target, features, invalid), target)
+
+
+@pytest.mark.parametrize("modulation", [False, True])
+def test_block_attention_over_copies_of_one_source_equals_that_source(modulation):
+    block = LiquidWarpingBlock(16, mode="attention", modulation=modulation)
+    if modulation:
+        nn.init.normal_(block.modulate.weight, std=0.1)
+    target, feature = torch.rand(2, 16, 16, 16), torch.rand(2, 1, 16, 16, 16)
+    valid = torch.rand(2, 16, 16) > 0.3
+    field = shifted_field(2, (16, 16), 0.05, valid)
+    one = block(target, feature, [field])
+    three = block(target, feature.expand(2, 3, 16, 16, 16), [field] * 3)
+    assert torch.allclose(one, three, atol=1e-5)
+    assert not torch.allclose(one, target)  # the source did contribute
+
+
+def test_block_attention_takes_each_pixel_from_the_only_valid_source():
+    block = LiquidWarpingBlock(8, mode="attention")
+    target, features = torch.rand(1, 8, 8, 8), torch.rand(1, 2, 8, 8, 8)
+    left = torch.zeros(1, 8, 8, dtype=torch.bool)
+    left[..., :4] = True
+    flows = [WarpField(WarpField.identity(1, (8, 8)).grid, left), WarpField(WarpField.identity(1, (8, 8)).grid, ~left)]
+    out = block(target, features, flows)
+    expected = target + torch.where(left, features[:, 0], features[:, 1])
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------- generator
+
+
+@pytest.mark.parametrize("fusion", ["add", "attention"])
+def test_forward_equals_encode_then_transfer(fusion):
+    g = LiquidWarpingGenerator(fusion=fusion, modulation=fusion == "attention", **TINY)
+    images, masks, maps, target_map, _ = inputs(2, 2)
+    flows = [shifted_field(2, SIZE, 0.1), shifted_field(2, SIZE, -0.2, torch.rand(2, *SIZE) > 0.5)]
+    background = make_background_input(images[:, 1], masks[:, 1], dilation=2)
+    out = g(images, masks, maps, target_map, flows, background)
+    split = g.transfer(g.encode_sources(images, masks, maps, background), target_map, flows)
+    for name in ("image", "colour", "attention", "background", "source_reconstruction", "source_attention"):
+        assert torch.equal(getattr(out, name), getattr(split, name)), name
+    # Inference encodes without decoding G_SID; the transfer is the same.
+    fast = g.transfer(g.encode_sources(images, masks, maps, background, decode=False), target_map, flows)
+    assert torch.equal(fast.image, out.image) and fast.source_reconstruction is None
+
+
+@pytest.mark.parametrize("alpha, expected", [(1.0, "colour"), (0.0, "background")])
+def test_attention_is_the_person_alpha(alpha, expected):
+    g = LiquidWarpingGenerator(**TINY)
+    head = g.transfer_stream.head  # channels 0..2 colour, 3 attention
+    with torch.no_grad():
+        head.weight[3].zero_()
+        head.bias[3] = 200.0 if alpha else -200.0  # sigmoid saturates to exactly 1 / 0 in float32
+    out = g(*inputs(1, 1))
+    assert torch.equal(out.attention, torch.full_like(out.attention, alpha))
+    assert torch.equal(out.image, getattr(out, expected))
+
+
+def test_presets():
+    with torch.device("meta"):
+        paper, small = PAPER.build(), SMALL.build()
+
+    def stream(c, in_channels, out_channels, stem_kernel, blocks):  # count by hand, layer by layer
+        n = in_channels * c[0] * stem_kernel**2 + 2 * c[0]  # stem conv (no bias) + InstanceNorm affine
+        n += sum(c[i] * c[i + 1] * 9 + 2 * c[i + 1] for i in range(len(c) - 1))  # down-sampling
+        n += blocks * 2 * (c[-1] ** 2 * 9 + 2 * c[-1])  # residual blocks
+        n += sum(c[i + 1] * c[i] + c[i] ** 2 * 9 + 2 * c[i] for i in range(len(c) - 1))  # 1x1 projection + 3x3
+        return n + c[0] * out_channels * 9 + out_channels  # head
+
+    c = (64, 128, 256, 512)
+    assert count_parameters(paper.background_stream) == stream(c, 4, 3, 7, 6)
+    assert count_parameters(paper.source_stream) == count_parameters(paper.transfer_stream) == stream(c, 6, 4, 7, 6)
+    assert count_parameters(paper) == 92_519_883  # the original's 97 M had 4 x 4 and transposed convolutions
+    assert count_parameters(small) < count_parameters(paper) / 30
+    assert GeneratorConfig() == PAPER  # the defaults are the paper's
+
+
+def test_count_flops_of_one_convolution():
+    conv = nn.Conv2d(3, 8, 3, padding=1)
+    assert count_flops(conv, torch.rand(1, 3, 16, 16)) == 2 * 3 * 8 * 9 * 16 * 16
+
+
+# ---------------------------------------------------------------------------------------- training
+
+
+def generator_losses(g, d, perceptual, face, batch):
+    images, masks, maps, target_image, target_mask, target_map, flows, boxes = batch
+    out = g(images, masks, maps, target_map, flows)
+    terms = {
+        "adversarial": lsgan_generator_loss(d(out.image, target_map)),
+        "reconstruction": reconstruction_loss(out.source_reconstruction, images),
+        "perceptual": perceptual(out.image, target_image),
+        "face": face(out.image, target_image, boxes, torch.tensor([True, False])),
+        "mask": attention_mask_loss(out.attention, target_mask) + attention_mask_loss(out.source_attention, masks),
+        "mask_total_variation": total_variation(out.attention),
+    }
+    return out, combine_losses(terms, LossWeights())
+
+
+@pytest.fixture(scope="module")
+def perceptual():
+    return PerceptualLoss()
+
+
+def tiny_batch(size=(32, 32)):
+    gen = torch.Generator().manual_seed(1)
+    images, masks, maps, target_map, _ = inputs(2, 1, size, gen)
+    target_image = torch.rand(2, 3, *size, generator=gen) * 2 - 1
+    target_mask = masks[:, 0].roll(2, dims=-1)
+    flows = [shifted_field(2, size, 0.125, torch.rand(2, *size, generator=gen) > 0.2)]
+    boxes = torch.tensor([[4.0, 2.0, 20.0, 18.0], [0.0, 0.0, 8.0, 8.0]])
+    return images, masks, maps, target_image, target_mask, target_map, flows, boxes
+
+
+@pytest.mark.parametrize("fusion", ["add", "attention"])
+def test_every_parameter_gets_a_gradient(fusion, perceptual):
+    g = LiquidWarpingGenerator(fusion=fusion, **TINY)
+    d = PatchDiscriminator(base_channels=8, n_layers=2)
+    _, _, _, target_image, target_mask, target_map, flows, boxes = tiny_batch()
+    images, masks, maps, _, _ = inputs(2, 2, (32, 32))
+    flows = [flows[0], shifted_field(2, (32, 32), -0.1)]  # two sources, so the attention scores matter
+    batch = (images, masks, maps, target_image, target_mask, target_map, flows, boxes)
+    out, losses = generator_losses(g, d, perceptual, FaceLoss(perceptual), batch)
+    losses["total"].backward()
+    for name, p in g.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
+    d.zero_grad()
+    lsgan_discriminator_loss(d(target_image, target_map), d(out.image.detach(), target_map)).backward()
+    for name, p in d.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_generator_and_discriminator_steps_lower_their_losses(perceptual):
+    g = LiquidWarpingGenerator(**TINY)
+    d = PatchDiscriminator(base_channels=8, n_layers=2)
+    face = FaceLoss(perceptual)
+    g_opt = torch.optim.Adam(g.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    batch = tiny_batch()
+    target_image, target_map = batch[3], batch[5]
+    totals = []
+    for step in range(12):
+        out, losses = generator_losses(g, d, perceptual, face, batch)
+        totals.append(losses["total"].item())
+        g_opt.zero_grad()
+        losses["total"].backward()
+        g_opt.step()
+        fake = out.image.detach()
+        d_loss = lambda: lsgan_discriminator_loss(d(target_image, target_map), d(fake, target_map))  # noqa: E731
+        before = d_loss()
+        d_opt.zero_grad()
+        before.backward()
+        d_opt.step()
+        with torch.no_grad():
+            assert d_loss() < before  # one D step on the same real and fake lowers D's loss
+    assert totals[-1] < 0.7 * totals[0], totals

@@ -1,0 +1,86 @@
+"""Training pairs, correspondence maps and head boxes."""
+
+import numpy as np
+import pytest
+import torch
+
+from liquidwarp.body import BodyParams
+from liquidwarp.body.regions import head_boxes
+from liquidwarp.data.pairs import SyntheticPairs, TrainingPair, blank_background
+from liquidwarp.data.synthetic import SynthConfig, write_dataset
+from liquidwarp.geometry import look_at
+from liquidwarp.rendering import rasterize
+from liquidwarp.rendering.correspondence import BACKGROUND_CODE, CODE_RANGE, correspondence_map, surface_codes
+from liquidwarp.warping.flow import warp
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, body):
+    root = tmp_path_factory.mktemp("pairs")
+    write_dataset(SynthConfig(subjects=2, frames=4, views=2, size=64, seed=5, fps=5.0, texture_size=128), root, progress=False, body=body)
+    return root
+
+
+def test_surface_codes_span_the_range_along_the_height(body):
+    codes = surface_codes(body.rest_vertices)
+    assert codes.abs().max() == pytest.approx(CODE_RANGE, abs=1e-6)
+    z = codes[:, 2]
+    assert z.max() - z.min() == pytest.approx(2 * CODE_RANGE, abs=1e-5)  # height is the longest axis
+
+
+def test_correspondence_map_is_the_same_code_for_the_same_point_in_any_pose(body):
+    codes = surface_codes(body.rest_vertices)
+    camera = look_at(torch.tensor([[0.0, -3.0, 0.9]]), torch.tensor([[0.0, 0.0, 0.9]]), torch.tensor([0.0, 0.0, 1.0]), 120.0, (96, 96))
+    params = BodyParams.rest(1)
+    moved = params.replace(root_translation=torch.tensor([[0.3, 0.0, 0.0]]))
+    maps = []
+    for p in (params, moved):
+        frags = rasterize(camera.project(body(p).vertices), body.faces, (96, 96))
+        maps.append(correspondence_map(frags, body.faces, codes))
+        assert (maps[-1][:, :, ~frags.mask[0]] == BACKGROUND_CODE).all()
+        assert maps[-1][:, :, frags.mask[0]].abs().max() <= CODE_RANGE + 1e-6
+    # Moving the body 0.3 m sideways at 3 m with f = 120 shifts it by 12 px: codes move with it.
+    # (Perspective changes the view a little: compare where both show the body, away from edges.)
+    before, after = maps[0][0, :, :, 10:84], maps[1][0, :, :, 22:96]
+    both = (before != BACKGROUND_CODE).all(0) & (after != BACKGROUND_CODE).all(0)
+    assert both.sum() > 300
+    assert (before - after).abs()[:, both].median() < 0.01
+
+
+def test_head_boxes_centre_and_size():
+    keypoints = torch.zeros(1, 23, 2)
+    keypoints[0, :5] = torch.tensor([[50.0, 50.0], [48.0, 48.0], [52.0, 48.0], [45.0, 50.0], [55.0, 50.0]])
+    box = head_boxes(keypoints)[0]
+    # centre = mean of the five points (50, 49.2); side = 3 x the ear-to-ear spread of 10 px
+    assert torch.allclose(box, torch.tensor([35.0, 34.2, 65.0, 64.2]))
+    with pytest.raises(ValueError):
+        head_boxes(torch.zeros(1, 17, 2))
+
+
+def test_blank_background_hides_the_grown_body():
+    image = torch.ones(1, 3, 32, 32)
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 10:20, 10:20] = 1
+    out = blank_background(image, mask, margin=2 / 32)
+    assert out.shape == (1, 4, 32, 32)
+    assert (out[:, :3, 8:22, 8:22] == 0).all() and (out[:, 3, 8:22, 8:22] == 1).all()
+    assert (out[:, :3, :7] == 1).all() and (out[:, 3, :7] == 0).all()
+
+
+def test_synthetic_pairs_warp_the_source_onto_the_target(dataset, body):
+    pairs = SyntheticPairs(dataset, body, length=6, seed=3)
+    again = SyntheticPairs(dataset, body, length=6, seed=3)
+    batch = TrainingPair.collate([pairs[k] for k in range(6)])
+    assert torch.equal(batch.target_image[2:3], again[2].target_image)  # deterministic per (seed, k)
+    assert batch.source_image.shape == (6, 3, 64, 64) and batch.flow_grid.shape == (6, 64, 64, 2)
+    assert batch.source_image.min() >= -1 and batch.source_image.max() <= 1
+    # Where the flow is valid, the warped source shows the target's surface (same texture).
+    warped = warp(batch.source_image, batch.flow)
+    valid = batch.flow_valid[:, None].expand_as(warped)
+    assert valid.sum() > 500
+    assert (warped - batch.target_image).abs()[valid].mean() < 0.08
+    # The target mask is where the target map holds codes.
+    on_body = (batch.target_map != -1).any(1, keepdim=True).float()
+    assert torch.equal(on_body, batch.target_mask)
+    boxes = batch.head_box
+    assert (boxes[:, 2] > boxes[:, 0]).all() and np.isfinite(boxes.numpy()).all()
