@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
 
+    train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
+    train.add_argument("--config", type=Path, help="YAML preset overriding the defaults (nested names of liquidwarp.training.config.TrainConfig)")
+    train.add_argument("--data", type=Path, action="append", help="synthetic dataset folder from `liquidwarp synth` (repeatable; overrides data.synthetic)")
+    train.add_argument("--out", type=Path, required=True, help="run folder: config.json, log.jsonl, samples/, checkpoint.pt")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--steps", type=_positive("--steps"), help="optimiser steps in all (overrides optim.steps)")
+    train.add_argument("--device", help="cpu, cuda, cuda:1, ... (overrides run.device)")
+
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
     evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
     evaluate.add_argument("--data", type=Path, required=True, help="a synthetic dataset (liquidwarp synth), a folder of videos, one video, or an iPER-style tree")
@@ -201,6 +209,48 @@ def _run_imitate(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 
+def _run_train(args: argparse.Namespace) -> None:
+    from liquidwarp.training.config import TrainConfig, config_from_dict, load_config
+
+    if args.config is not None and not args.config.is_file():
+        raise UsageError(f"{args.config}: no such file")
+    try:
+        config = load_config(args.config) if args.config is not None else TrainConfig()
+        changes: dict = {}
+        if args.data:
+            changes["data"] = {"synthetic": [str(d) for d in args.data]}
+        if args.steps is not None:
+            changes["optim"] = {"steps": args.steps}
+        if args.device is not None:
+            changes["run"] = {"device": args.device}
+        config = config_from_dict(changes, config)
+    except ValueError as e:
+        raise UsageError(f"{args.config}: {e}") from None
+    for root in config.data.synthetic:
+        if not (Path(root) / "manifest.json").is_file():
+            raise UsageError(f"{root}: not a synthetic dataset (no manifest.json); make one with `liquidwarp synth`")
+    if not config.data.synthetic:
+        raise UsageError("no training data: give --data DIR (from `liquidwarp synth`) or data.synthetic in the config")
+    if args.out.exists() and not args.resume and any(args.out.iterdir()):
+        raise UsageError(f"{args.out}: not empty; use --resume to continue that run or choose a new folder")
+    if args.resume and not (args.out / "checkpoint.pt").is_file():
+        raise UsageError(f"{args.out}: no checkpoint.pt to resume from")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"{args.out.parent}: no such folder")
+    import os
+
+    import torch
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if config.run.device.startswith("cuda") else "gloo"
+        torch.distributed.init_process_group(backend)
+    from liquidwarp.training.loop import train
+
+    last = train(config, args.out, resume=args.resume)
+    if last:
+        print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
+
+
 def _run_evaluate(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
@@ -297,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_fit(args)
         elif args.command == "imitate":
             _run_imitate(args)
+        elif args.command == "train":
+            _run_train(args)
         elif args.command == "evaluate":
             _run_evaluate(args)
         elif args.command == "bench":

@@ -1,0 +1,1 @@
+"""Training of the Liquid Warping GAN: configuration, the loop (G and D steps), checkpoints, DDP."""

@@ -1,0 +1,74 @@
+"""Checkpoints: one dict (format version, resolved config, weights, optimiser states, step),
+written atomically so a kill never leaves a half-written file; DDP wrappers are removed first and
+weights load with ``strict=True``. The inference bundle (generator weights in fp16 + its config)
+is separate from the training state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from liquidwarp.io.atomic import atomic_file
+
+FORMAT = "liquidwarp-checkpoint"
+VERSION = 1
+BUNDLE_FORMAT = "liquidwarp-generator"
+BUNDLE_VERSION = 1
+
+
+def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
+    return module.module if isinstance(module, torch.nn.parallel.DistributedDataParallel) else module
+
+
+def save_checkpoint(path: Path, models, config, step: int) -> None:
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config.to_dict(),
+        "step": step,
+        "generator": _unwrap(models.generator).state_dict(),
+        "discriminator": _unwrap(models.discriminator).state_dict(),
+        "g_optimizer": models.g_optimizer.state_dict(),
+        "d_optimizer": models.d_optimizer.state_dict(),
+    }
+    with atomic_file(path, suffix=".pt") as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path, models, config) -> int:
+    """Load ``path`` into ``models`` (built from ``config``); returns the step to continue from.
+    The checkpoint's network settings must equal ``config``'s."""
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("format") != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"{path}: not a {FORMAT} v{VERSION} file")
+    for part in ("generator", "discriminator"):
+        if state["config"][part] != config.to_dict()[part]:
+            raise ValueError(f"{path}: its {part} settings differ from this run's ({state['config'][part]} vs {config.to_dict()[part]})")
+    _unwrap(models.generator).load_state_dict(state["generator"], strict=True)
+    _unwrap(models.discriminator).load_state_dict(state["discriminator"], strict=True)
+    models.g_optimizer.load_state_dict(state["g_optimizer"])
+    models.d_optimizer.load_state_dict(state["d_optimizer"])
+    return int(state["step"])
+
+
+def save_bundle(path: Path, generator: torch.nn.Module, generator_config, provenance: dict) -> None:
+    """The inference weights of ``generator`` in fp16 with its config and where they came from."""
+    weights = {k: v.half() if v.is_floating_point() else v for k, v in _unwrap(generator).state_dict().items()}
+    bundle = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "generator_config": asdict(generator_config), "weights": weights, "provenance": provenance}
+    with atomic_file(path, suffix=".pt") as tmp:
+        torch.save(bundle, tmp)
+
+
+def load_bundle(path: Path, device: str | torch.device = "cpu"):
+    """(generator in eval mode, float32, on ``device``; provenance dict) from a bundle file."""
+    from liquidwarp.networks.generator import GeneratorConfig
+
+    bundle = torch.load(path, map_location="cpu", weights_only=False)
+    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
+        raise ValueError(f"{path}: not a {BUNDLE_FORMAT} v{BUNDLE_VERSION} file")
+    generator = GeneratorConfig(**bundle["generator_config"]).build()
+    generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bundle["weights"].items()}, strict=True)
+    return generator.eval().to(device), bundle["provenance"]

@@ -1,0 +1,225 @@
+"""The training loop of the Liquid Warping GAN: G and D steps as functions of explicit objects,
+checkpoints that survive a kill, logs of every loss term, sample grids, and DDP under torchrun.
+
+One step (ICCV 2019, section 3.3): the generator re-poses the source of each pair into the target
+body; its loss is the weighted sum (``LossWeights``) of the LSGAN term of D on (output, C_t), the
+L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the output to the real target
+frame, the same on head crops, and the attention's L1 to the target body mask plus its total
+variation. Then D takes an LSGAN step on real (target frame, C_t) against the detached output.
+
+Multi-process: started by ``torchrun``, each process trains on its own pairs (the pair indices of
+a step are spread over the ranks) and DDP averages the gradients; rank 0 writes logs, samples and
+checkpoints. Everything else is the same code path as one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.losses.terms import (
+    FaceLoss,
+    PerceptualLoss,
+    attention_mask_loss,
+    combine_losses,
+    lsgan_discriminator_loss,
+    lsgan_generator_loss,
+    reconstruction_loss,
+    total_variation,
+)
+from liquidwarp.networks.discriminator import PatchDiscriminator
+from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
+from liquidwarp.training.config import TrainConfig
+
+
+@dataclass
+class Models:
+    generator: torch.nn.Module  # LiquidWarpingGenerator, or its DDP wrapper
+    discriminator: torch.nn.Module
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+
+
+@dataclass(frozen=True)
+class Losses:
+    perceptual: PerceptualLoss
+    face: FaceLoss
+
+
+def build_models(config: TrainConfig, device: torch.device) -> Models:
+    torch.manual_seed(config.run.seed)
+    generator = config.generator.build().to(device)
+    discriminator = PatchDiscriminator(base_channels=config.discriminator.base_channels, n_layers=config.discriminator.n_layers).to(device)
+    betas = (config.optim.beta1, config.optim.beta2)
+    return Models(
+        generator,
+        discriminator,
+        torch.optim.Adam(generator.parameters(), lr=config.optim.lr, betas=betas),
+        torch.optim.Adam(discriminator.parameters(), lr=config.optim.lr, betas=betas),
+    )
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Constant, then linear decay to 0 over the last ``1 - decay_from`` of the run (the paper's)."""
+    start = int(config.optim.decay_from * config.optim.steps)
+    if step < start:
+        return config.optim.lr
+    return config.optim.lr * max(0.0, 1.0 - (step - start) / max(config.optim.steps - start, 1))
+
+
+def _autocast(device: torch.device, enabled: bool):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
+def generate(generator: torch.nn.Module, batch: TrainingPair):
+    """The generator's output for a batch of single-source pairs (S = 1)."""
+    return generator(
+        batch.source_image[:, None],
+        batch.source_mask[:, None, 0],
+        batch.source_map[:, None],
+        batch.target_map,
+        [batch.flow],
+        batch.background_input,
+    )
+
+
+def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: TrainConfig, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
+    """One G update; returns every loss term (unweighted) and the weighted total, and the
+    generated images (detached, for D's step and the samples)."""
+    device = batch.source_image.device
+    models.g_optimizer.zero_grad(set_to_none=True)
+    with _autocast(device, bf16):
+        out = generate(models.generator, batch)
+        fake_logits = models.discriminator(out.image, batch.target_map)
+    image = out.image.float()
+    terms = {
+        "adversarial": lsgan_generator_loss(fake_logits.float()),
+        "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0].float(), batch.source_image),
+        "perceptual": losses.perceptual(image, batch.target_image),
+        "face": losses.face(image, batch.target_image, batch.head_box),
+        "mask": attention_mask_loss(out.attention.float(), batch.target_mask[:, 0]),
+        "mask_total_variation": total_variation(out.attention.float()),
+    }
+    named = combine_losses(terms, config.losses)
+    named["total"].backward()
+    models.g_optimizer.step()
+    return {f"g_{k}": float(v) for k, v in named.items()}, image.detach()
+
+
+def discriminator_step(models: Models, batch: TrainingPair, fake: torch.Tensor, bf16: bool) -> dict[str, float]:
+    """One D update on real targets against the generator's (detached) outputs."""
+    device = batch.target_image.device
+    models.d_optimizer.zero_grad(set_to_none=True)
+    with _autocast(device, bf16):
+        real_logits = models.discriminator(batch.target_image, batch.target_map)
+        fake_logits = models.discriminator(fake.detach(), batch.target_map)
+    loss = lsgan_discriminator_loss(real_logits.float(), fake_logits.float())
+    loss.backward()
+    models.d_optimizer.step()
+    return {"d_total": float(loss)}
+
+
+def _dist() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _batch(dataset, step: int, batch_size: int, rank: int, world: int, device: torch.device) -> TrainingPair:
+    """The pairs of ``step`` for this process: global indices step * B * world + rank * B + i, so
+    a resumed run sees exactly the pairs it would have seen."""
+    first = (step * world + rank) * batch_size
+    return TrainingPair.collate([dataset[(first + i) % len(dataset)] for i in range(batch_size)]).to(device)
+
+
+def sample_grid(batch: TrainingPair, image: torch.Tensor, path: Path) -> None:
+    """Rows of source | target body map | output | real target, as a PNG."""
+    from liquidwarp.io.media import write_image
+
+    def u8(x: torch.Tensor) -> np.ndarray:
+        return ((x.float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+    rows = [np.concatenate([u8(batch.source_image[i]), u8(batch.target_map[i]), u8(image[i]), u8(batch.target_image[i])], axis=1) for i in range(len(image))]
+    write_image(path, np.concatenate(rows, axis=0))
+
+
+def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool = True, body=None) -> dict[str, float]:
+    """Train (or continue, with ``resume``) into ``out``; returns the last logged losses."""
+    from tqdm import tqdm
+
+    from liquidwarp.body.model import BodyModel
+    from liquidwarp.data.pairs import SyntheticPairs
+
+    rank, world = _dist()
+    device = torch.device(config.run.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    out = Path(out)
+    models = build_models(config, device)
+    start_step = 0
+    checkpoint = out / "checkpoint.pt"
+    if resume and checkpoint.is_file():
+        start_step = load_checkpoint(checkpoint, models, config)
+    if world > 1:
+        models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
+        models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
+    if not config.data.synthetic:
+        raise ValueError("no training data: set data.synthetic (folders from `liquidwarp synth`)")
+    body = body if body is not None else BodyModel()
+    datasets = [SyntheticPairs(root, body, length=10**9, seed=config.run.seed + k, novel_view=config.data.novel_view) for k, root in enumerate(config.data.synthetic)]
+    dataset = _Interleaved(datasets)
+    perceptual = PerceptualLoss().to(device)
+    losses = Losses(perceptual, FaceLoss(perceptual))
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "samples").mkdir(exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    log = out / "log.jsonl"
+    last: dict[str, float] = {}
+    bar = tqdm(total=config.optim.steps, initial=start_step, desc="train", unit="step", disable=not progress or rank != 0)
+    begun = time.perf_counter()
+    for step in range(start_step, config.optim.steps):
+        lr = learning_rate(config, step)
+        for optimizer in (models.g_optimizer, models.d_optimizer):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        batch = _batch(dataset, step, config.optim.batch_size, rank, world, device)
+        g, image = generator_step(models, batch, losses, config, config.run.bf16)
+        d = discriminator_step(models, batch, image, config.run.bf16)
+        last = {"step": step + 1, "lr": lr, **g, **d}
+        bar.update(1)
+        if rank == 0:
+            if (step + 1) % config.run.log_every == 0 or step + 1 == config.optim.steps:
+                last["seconds"] = round(time.perf_counter() - begun, 1)
+                with open(log, "a") as f:
+                    f.write(json.dumps(last) + "\n")
+                bar.set_postfix(g=f"{g['g_total']:.3f}", d=f"{d['d_total']:.3f}")
+            if (step + 1) % config.run.sample_every == 0:
+                sample_grid(batch, image, out / "samples" / f"step_{step + 1:07d}.png")
+            if (step + 1) % config.run.checkpoint_every == 0 or step + 1 == config.optim.steps:
+                save_checkpoint(checkpoint, models, config, step + 1)
+    bar.close()
+    return last
+
+
+class _Interleaved(torch.utils.data.Dataset):
+    """Item k of several endless pair datasets, taken in turn."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+    def __getitem__(self, k: int) -> TrainingPair:
+        return self.datasets[k % len(self.datasets)][k // len(self.datasets)]
+
+
