@@ -29,6 +29,16 @@ from liquidwarp.networks.generator import (
 )
 from liquidwarp.warping import WarpField
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Tiny tensors gain nothing from a second thread, and on a busy 2-core machine every OpenMP
+    # region waits for the descheduled thread (10x slower measured).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 TINY = dict(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=32)
 SIZE = (64, 64)
 
@@ -277,3 +287,16 @@ def test_generator_and_discriminator_steps_lower_their_losses(perceptual):
         with torch.no_grad():
             assert d_loss() < before  # one D step on the same real and fake lowers D's loss
     assert totals[-1] < 0.7 * totals[0], totals
+
+
+@pytest.mark.parametrize("fusion, modulation", [("add", False), ("attention", True)])
+def test_generator_runs_and_backpropagates_under_bf16_autocast(fusion, modulation):
+    g = LiquidWarpingGenerator(fusion=fusion, modulation=modulation, **TINY)
+    images, masks, maps, target_map, _ = inputs(1, 2, (32, 32))
+    flows = [shifted_field(1, (32, 32), 0.1), shifted_field(1, (32, 32), -0.1, torch.rand(1, 32, 32) > 0.5)]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = g(images, masks, maps, target_map, flows)
+        loss = reconstruction_loss(out.image, target_map) + attention_mask_loss(out.attention, masks[:, 0])
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    loss.backward()
+    assert all(p.grad is not None for p in g.transfer_stream.parameters())

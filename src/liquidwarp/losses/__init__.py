@@ -5,6 +5,7 @@ lives here; the training step combines the terms with :class:`LossWeights` via :
 
 from liquidwarp.losses.terms import (
     PERCEPTUAL_LAYER_WEIGHTS,
+    VGG19_ACTIVATION_SCALE,
     FaceLoss,
     LossWeights,
     PerceptualLoss,
@@ -19,6 +20,7 @@ from liquidwarp.losses.terms import (
 
 __all__ = [
     "PERCEPTUAL_LAYER_WEIGHTS",
+    "VGG19_ACTIVATION_SCALE",
     "FaceLoss",
     "LossWeights",
     "PerceptualLoss",

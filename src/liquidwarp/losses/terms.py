@@ -16,6 +16,11 @@ from torch import nn
 
 # ICCV 2019 section 3.4 / the original launch settings: relu1_1 ... relu5_1 weighted 1/32 ... 1.
 PERCEPTUAL_LAYER_WEIGHTS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
+# VGG19Features takes caffe-style inputs (x 255, mean subtracted); torchvision's VGG19, which the
+# original code used, takes (x - mean) / std with std ~0.226. Dividing by 255 * 0.226 puts the
+# activations in roughly those units, so that the paper's weight of 10 keeps its balance against
+# the L1 terms. Rough: measured on smooth images, the biases make the actual ratio 31-41 by layer.
+VGG19_ACTIVATION_SCALE = 1 / (255 * 0.226)
 
 
 # -------------------------------------------------------------------------------------- adversarial
@@ -50,16 +55,27 @@ class PerceptualLoss(nn.Module):
     :class:`liquidwarp.networks.features.VGG19Features` does (the default, the shared frozen
     instance); images here are in [-1, 1] and are converted with ``(x + 1) / 2``. Gradients reach
     ``images``; ``targets`` are usually constants (nothing is computed for them then).
+
+    ``activation_scale`` multiplies every activation difference: by default
+    :data:`VGG19_ACTIVATION_SCALE` for the default network (whose caffe-scale activations are some
+    30-60 times those of the torchvision VGG19 the original used), 1 for a network passed in.
     """
 
-    def __init__(self, features: nn.Module | None = None, layer_weights: Sequence[float] = PERCEPTUAL_LAYER_WEIGHTS) -> None:
+    def __init__(
+        self,
+        features: nn.Module | None = None,
+        layer_weights: Sequence[float] = PERCEPTUAL_LAYER_WEIGHTS,
+        activation_scale: float | None = None,
+    ) -> None:
         super().__init__()
         if features is None:
             from liquidwarp.networks.features import vgg19_features
 
             features = vgg19_features()
+            activation_scale = VGG19_ACTIVATION_SCALE if activation_scale is None else activation_scale
         self.features = features
         self.layer_weights = tuple(float(w) for w in layer_weights)
+        self.activation_scale = 1.0 if activation_scale is None else float(activation_scale)
 
     def per_sample(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) x 2 in [-1, 1] -> (B,) the loss of each pair."""
@@ -72,7 +88,7 @@ class PerceptualLoss(nn.Module):
         for weight, activation in zip(self.layer_weights, both):
             x, y = activation.float().split(b)
             loss = loss + weight * (x - y).abs().flatten(1).mean(1)
-        return loss
+        return loss * self.activation_scale
 
     def forward(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return self.per_sample(images, targets).mean()
@@ -125,7 +141,9 @@ class FaceLoss(nn.Module):
         self.perceptual = perceptual if perceptual is not None else PerceptualLoss()
         self.crop_size = crop_size
 
-    def forward(self, images: torch.Tensor, targets: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, images: torch.Tensor, targets: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """images, targets (B, 3, H, W) in [-1, 1]; boxes (B, 4) x0, y0, x1, y1 pixels of the head
         in both; valid (B,) bool, None = all."""
         if valid is None:

@@ -18,6 +18,14 @@ import torch
 from torch import nn
 
 
+def _conv4(in_channels: int, out_channels: int, stride: int, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 4, stride=stride, padding=1, bias=bias)
+
+
+def _leaky() -> nn.LeakyReLU:
+    return nn.LeakyReLU(0.2, inplace=True)
+
+
 class PatchDiscriminator(nn.Module):
     """pix2pix PatchGAN on ``image ‖ condition``.
 
@@ -26,21 +34,22 @@ class PatchDiscriminator(nn.Module):
     4 x 4 convolutions each remove one pixel, and InstanceNorm needs more than one.
     """
 
-    def __init__(self, image_channels: int = 3, condition_channels: int = 3, *, base_channels: int = 64, n_layers: int = 3) -> None:
+    def __init__(
+        self, image_channels: int = 3, condition_channels: int = 3, *, base_channels: int = 64, n_layers: int = 3
+    ) -> None:
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}")
         self.image_channels, self.condition_channels = image_channels, condition_channels
-        conv = lambda cin, cout, stride, bias=False: nn.Conv2d(cin, cout, 4, stride=stride, padding=1, bias=bias)  # noqa: E731
-        act = lambda: nn.LeakyReLU(0.2, inplace=True)  # noqa: E731
-        layers: list[nn.Module] = [conv(image_channels + condition_channels, base_channels, 2, bias=True), act()]
+        layers: list[nn.Module] = [_conv4(image_channels + condition_channels, base_channels, 2, bias=True), _leaky()]
         channels = base_channels
         for i in range(1, n_layers + 1):
             out = base_channels * min(2**i, 8)
             stride = 2 if i < n_layers else 1  # the n_layers-th layer keeps the size, as pix2pix's
-            layers += [conv(channels, out, stride), nn.InstanceNorm2d(out, affine=True), act()]
+            # No bias before InstanceNorm: it would be subtracted right away.
+            layers += [_conv4(channels, out, stride, bias=False), nn.InstanceNorm2d(out, affine=True), _leaky()]
             channels = out
-        layers.append(conv(channels, 1, 1, bias=True))
+        layers.append(_conv4(channels, 1, 1, bias=True))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:

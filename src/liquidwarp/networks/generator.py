@@ -24,6 +24,20 @@ Layers (a choice, not the original's exactly):
   :class:`UpSample`: a third of the decoder's cost);
 - the stem is 7 x 7 by default (``stem_kernel``; cheap on 4 or 6 input channels), the output head
   3 x 3 (a 7 x 7 head on the full-resolution features would add about 10 % to SMALL's FLOPs).
+
+Presets (parameters of G_BG + G_SID + G_TSF; FLOPs of one 256 x 256 frame of :meth:`transfer`
+with one source, 2 per multiply-add, convolutions only):
+- ``PAPER``: 64-128-256-512, 6 residual blocks: 92.5 M parameters (30.8 M per stream; the original
+  reports 97 M: its 4 x 4 down-sampling, transposed-convolution decoder and concatenated skips
+  are larger), 83.3 GFLOP (20.8 at 128 x 128).
+- ``SMALL``: 16-32-64-128, 2 residual blocks: 2.26 M parameters, 3.3 GFLOP.
+Measured on the 2-core AMD EPYC (Zen 3, AVX2) development machine while other jobs loaded it
+(load average ~4), one thread, median of 10 after warm-up: PAPER 1.36 s, SMALL 156 ms
+(6.4 frames/s) in fp32. With two threads the busy machine was 3-8x slower (each OpenMP region
+waits for the descheduled thread). bf16 autocast is a trap on this CPU: it has no AVX-512 BF16 /
+AMX, oneDNN declines bf16 convolutions and PyTorch falls back to its slow reference
+convolution: SMALL 6.5 s, PAPER 187 s per frame. Use bf16 only where
+``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU).
 """
 
 from __future__ import annotations
@@ -124,7 +138,10 @@ class SourceFeatures:
 
     def unflatten(self, batch_size: int, sources: int) -> SourceFeatures:
         """(B * S, C, h, w) tensors -> (B, S, C, h, w), batch-major."""
-        split = lambda t: t.reshape(batch_size, sources, *t.shape[1:])  # noqa: E731
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(batch_size, sources, *t.shape[1:])
+
         return SourceFeatures(tuple(map(split, self.encoder)), tuple(map(split, self.residual)))
 
 
@@ -134,9 +151,10 @@ def stream_channels(base_channels: int, downsamplings: int, max_channels: int) -
 
 
 class ResUNet(nn.Module):
-    """ResNet blocks in the bottleneck + UNet skips: a ``stem_kernel`` square stem (7 x 7 by default), ``downsamplings`` stride-2
-    levels, ``residual_blocks`` blocks, symmetric up-sampling with skips, and a 3 x 3 head giving
-    ``out_channels`` tanh colour channels (+ one sigmoid attention channel when ``attention``).
+    """ResNet blocks in the bottleneck + UNet skips: a ``stem_kernel`` square stem (7 x 7 by
+    default), ``downsamplings`` stride-2 levels, ``residual_blocks`` blocks, symmetric up-sampling
+    with skips, and a 3 x 3 head giving ``out_channels`` tanh colour channels (+ one sigmoid
+    attention channel when ``attention``).
 
     Any H, W works (stride-2 layers round up; up-sampling goes back to the skip's size).
     """
@@ -435,7 +453,7 @@ class LiquidWarpingGenerator(nn.Module):
             decode: also decode G_SID (needed for the reconstruction loss, not for inference).
         """
         b, s, _, h, w = source_images.shape
-        assert source_images.shape == (b, s, 3, h, w) and source_maps.shape == (b, s, 3, h, w), (source_images.shape, source_maps.shape)
+        assert source_maps.shape == source_images.shape == (b, s, 3, h, w), (source_images.shape, source_maps.shape)
         assert source_masks.shape == (b, s, h, w), source_masks.shape
         images, masks = source_images.flatten(0, 1), source_masks.flatten(0, 1)
         foreground = images * masks[:, None].to(images.dtype)
@@ -473,6 +491,9 @@ class LiquidWarpingGenerator(nn.Module):
             target_map: (B, 3, H, W) the target's correspondence map C_t.
             flows: S fields (B, H, W), ``flows[s]`` from the target into source s.
             background: (B, 3, H, W) to composite over instead of ``encoded.background``.
+
+        G_TSF's image input is the mean, per pixel, of the warped source foregrounds that are valid
+        there (``merge_sources``; 0 where none is).
         """
         b, s = encoded.foreground.shape[:2]
         h, w = encoded.foreground.shape[-2:]
@@ -532,7 +553,7 @@ class GeneratorConfig:
 # The ICCV 2019 sizes: 64-128-256-512, 6 residual blocks, InstanceNorm, LWB by addition.
 PAPER = GeneratorConfig(base_channels=64, downsamplings=3, residual_blocks=6, max_channels=512, fusion="add")
 # For CPU inference: 16-32-64-128, 2 residual blocks; 3.3 GFLOP per 256 x 256 frame of the
-# transfer stream (PAPER: 83.3). See the report in the module docstring for timings.
+# transfer stream (PAPER: 83.3). Timings in the module docstring.
 SMALL = GeneratorConfig(base_channels=16, downsamplings=3, residual_blocks=2, max_channels=128, fusion="add")
 
 PRESETS = {"paper": PAPER, "small": SMALL}
@@ -553,18 +574,23 @@ def count_flops(fn: Callable, *args, **kwargs) -> int:
 
 
 def dummy_transfer_inputs(
-    generator: LiquidWarpingGenerator, image_size: tuple[int, int], sources: int = 1, batch_size: int = 1
+    generator: LiquidWarpingGenerator,
+    image_size: tuple[int, int],
+    sources: int = 1,
+    batch_size: int = 1,
+    random: torch.Generator | None = None,
 ) -> tuple[EncodedSources, torch.Tensor, list[WarpField]]:
-    """Random ``(encoded, target_map, flows)`` for timing or counting :meth:`LiquidWarpingGenerator.transfer`
-    (identity flows, all valid)."""
+    """Random ``(encoded, target_map, flows)`` for timing or counting
+    :meth:`LiquidWarpingGenerator.transfer` (identity flows, all valid). ``random`` lives on the
+    generator's device."""
     h, w = image_size
     device = next(generator.parameters()).device
-    images = torch.rand(batch_size, sources, 3, h, w, device=device) * 2 - 1
+    images = torch.rand(batch_size, sources, 3, h, w, device=device, generator=random) * 2 - 1
     masks = torch.ones(batch_size, sources, h, w, device=device)
     with torch.no_grad():
         encoded = generator.encode_sources(images, masks, images, decode=False)
     flows = [WarpField.identity(batch_size, image_size, device=device) for _ in range(sources)]
-    return encoded, torch.rand(batch_size, 3, h, w, device=device) * 2 - 1, flows
+    return encoded, torch.rand(batch_size, 3, h, w, device=device, generator=random) * 2 - 1, flows
 
 
 def transfer_flops(generator: LiquidWarpingGenerator, image_size: tuple[int, int], sources: int = 1) -> int:

@@ -111,7 +111,7 @@ def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: 
     named = combine_losses(terms, config.losses)
     named["total"].backward()
     models.g_optimizer.step()
-    return {f"g_{k}": float(v) for k, v in named.items()}, image.detach()
+    return {f"g_{k}": float(v.detach()) for k, v in named.items()}, image.detach()
 
 
 def discriminator_step(models: Models, batch: TrainingPair, fake: torch.Tensor, bf16: bool) -> dict[str, float]:

@@ -1,0 +1,159 @@
+"""Training: configuration, one G/D step, overfitting a tiny batch, checkpoints and resume."""
+
+import json
+
+import pytest
+import torch
+
+from liquidwarp.cli.main import main
+from liquidwarp.data.pairs import SyntheticPairs, TrainingPair
+from liquidwarp.data.synthetic import SynthConfig, write_dataset
+from liquidwarp.training.checkpoint import load_bundle, load_checkpoint, save_bundle, save_checkpoint
+from liquidwarp.training.config import config_from_dict, load_config
+from liquidwarp.training.loop import Losses, build_models, discriminator_step, generate, generator_step, learning_rate
+
+TINY = {
+    "generator": {"base_channels": 8, "downsamplings": 2, "residual_blocks": 1, "max_channels": 16},
+    "discriminator": {"base_channels": 8, "n_layers": 2},
+    "optim": {"batch_size": 2, "steps": 4},
+    "run": {"log_every": 1, "sample_every": 2, "checkpoint_every": 2, "bf16": False},
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, body):
+    root = tmp_path_factory.mktemp("train")
+    write_dataset(SynthConfig(subjects=2, frames=4, views=2, size=48, seed=21, fps=5.0, texture_size=128), root, progress=False, body=body)
+    return root
+
+
+@pytest.fixture(scope="module")
+def batch(dataset, body):
+    pairs = SyntheticPairs(dataset, body, length=2, seed=0)
+    return TrainingPair.collate([pairs[0], pairs[1]])
+
+
+def _losses():
+    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss
+
+    perceptual = PerceptualLoss()
+    return Losses(perceptual, FaceLoss(perceptual))
+
+
+def test_config_overrides_and_rejects_unknown_keys(tmp_path):
+    config = config_from_dict(TINY)
+    assert config.generator.base_channels == 8 and config.optim.lr == 2e-4  # untouched defaults stay
+    with pytest.raises(ValueError, match="bogus"):
+        config_from_dict({"optim": {"bogus": 1}})
+    with pytest.raises(ValueError, match="expected int"):
+        config_from_dict({"optim": {"steps": "many"}})
+    preset = tmp_path / "p.yaml"
+    preset.write_text("optim:\n  lr: 0.001\ndata:\n  synthetic: [a, b]\n")
+    loaded = load_config(preset)
+    assert loaded.optim.lr == 0.001 and loaded.data.synthetic == ("a", "b")
+
+
+def test_learning_rate_is_constant_then_falls_linearly_to_zero():
+    config = config_from_dict({"optim": {"steps": 600, "decay_from": 1 / 6}})
+    assert learning_rate(config, 0) == learning_rate(config, 99) == 2e-4
+    assert learning_rate(config, 350) == pytest.approx(1e-4)
+    assert learning_rate(config, 600) == 0.0
+
+
+def test_one_step_updates_both_networks(batch):
+    config = config_from_dict(TINY)
+    models = build_models(config, torch.device("cpu"))
+    before_g = [p.detach().clone() for p in models.generator.parameters()]
+    before_d = [p.detach().clone() for p in models.discriminator.parameters()]
+    g, image = generator_step(models, batch, _losses(), config, bf16=False)
+    assert set(g) == {"g_adversarial", "g_reconstruction", "g_perceptual", "g_face", "g_mask", "g_mask_total_variation", "g_total"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in g.values())
+    d = discriminator_step(models, batch, image, bf16=False)
+    assert d["d_total"] > 0
+    assert all(not torch.equal(a, b) for a, b in zip(before_g, models.generator.parameters()) if b.grad is not None)
+    assert sum(not torch.equal(a, b) for a, b in zip(before_g, models.generator.parameters())) > 0.9 * len(before_g)
+    assert all(not torch.equal(a, b) for a, b in zip(before_d, models.discriminator.parameters()))
+
+
+def test_a_fixed_tiny_batch_is_overfitted(batch):
+    config = config_from_dict({**TINY, "optim": {"lr": 1e-3, "batch_size": 2}})
+    models = build_models(config, torch.device("cpu"))
+    losses = _losses()
+    history = []
+    for _ in range(20):
+        g, image = generator_step(models, batch, losses, config, bf16=False)
+        discriminator_step(models, batch, image, bf16=False)
+        history.append(g)
+    start, end = history[0], history[-1]
+    assert end["g_total"] < 0.6 * start["g_total"], (start, end)
+    assert end["g_reconstruction"] < 0.5 * start["g_reconstruction"], (start, end)
+    assert end["g_perceptual"] < 0.8 * start["g_perceptual"], (start, end)
+    assert end["g_mask"] < start["g_mask"], (start, end)
+
+
+def test_checkpoint_and_bundle_round_trips_give_identical_outputs(batch, tmp_path):
+    config = config_from_dict(TINY)
+    models = build_models(config, torch.device("cpu"))
+    generator_step(models, batch, _losses(), config, bf16=False)
+    save_checkpoint(tmp_path / "c.pt", models, config, step=1)
+    again = build_models(config_from_dict({**TINY, "run": {"seed": 5}}), torch.device("cpu"))
+    assert load_checkpoint(tmp_path / "c.pt", again, config) == 1
+    models.generator.eval(), again.generator.eval()
+    with torch.no_grad():
+        assert torch.equal(generate(models.generator, batch).image, generate(again.generator, batch).image)
+    other = config_from_dict({**TINY, "generator": {**TINY["generator"], "base_channels": 4}})
+    with pytest.raises(ValueError, match="generator settings differ"):
+        load_checkpoint(tmp_path / "c.pt", build_models(other, torch.device("cpu")), other)
+    save_bundle(tmp_path / "g.pt", models.generator, config.generator, {"step": 1})
+    generator, provenance = load_bundle(tmp_path / "g.pt")
+    assert provenance == {"step": 1}
+    with torch.no_grad():  # fp16 weights: equal to fp16 precision
+        assert (generate(generator, batch).image - generate(models.generator, batch).image).abs().max() < 0.02
+
+
+def test_train_command_resumes_after_a_kill_to_the_same_result(dataset, tmp_path, monkeypatch):
+    preset = tmp_path / "tiny.yaml"
+    import yaml
+
+    from liquidwarp.training import loop
+
+    preset.write_text(yaml.safe_dump(TINY))
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    args = ["train", "--config", str(preset), "--data", str(dataset)]
+    assert main([*args, "--out", str(straight)]) == 0
+    real_step, calls = loop.discriminator_step, []
+
+    def interrupted(*a, **k):  # the third step dies after the step-2 checkpoint
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(*a, **k)
+
+    monkeypatch.setattr(loop, "discriminator_step", interrupted)
+    assert main([*args, "--out", str(killed)]) == 130
+    monkeypatch.setattr(loop, "discriminator_step", real_step)
+    assert torch.load(killed / "checkpoint.pt", weights_only=False)["step"] == 2
+    assert main([*args, "--out", str(killed), "--resume"]) == 0
+    a = torch.load(straight / "checkpoint.pt", weights_only=False)
+    b = torch.load(killed / "checkpoint.pt", weights_only=False)
+    assert a["step"] == b["step"] == 4
+    for key in a["generator"]:
+        assert torch.allclose(a["generator"][key], b["generator"][key], atol=1e-6), key
+    log = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [1, 2, 3, 4]
+    assert sorted(p.name for p in (straight / "samples").iterdir()) == ["step_0000002.png", "step_0000004.png"]
+    assert json.loads((straight / "config.json").read_text())["optim"]["steps"] == 4
+
+
+def test_train_command_refuses_bad_input(dataset, tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r")]) == 2
+    assert "no training data" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert "not a synthetic dataset" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("optim: {speed: 3}\n")
+    assert main(["train", "--config", str(bad), "--data", str(dataset), "--out", str(tmp_path / "r")]) == 2
+    assert "speed: unknown setting" in capsys.readouterr().err
+    assert main(["train", "--data", str(dataset), "--out", str(tmp_path / "r"), "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
