@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from samples import LAB, needs_samples
 
 from liquidwarp.cli.main import main
 from liquidwarp.data.evaluation import open_evaluation_data, person_view
@@ -12,7 +13,7 @@ from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.metrics import psnr
 from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
 from liquidwarp.tasks.methods import build_method, prepare_source
-from liquidwarp.tasks.views import crop_camera, crop_image
+from liquidwarp.tasks.views import crop_image
 
 SIZE = 96
 
@@ -147,3 +148,17 @@ def test_evaluate_command_refuses_unsuitable_data(dataset, tmp_path, capsys):
     assert main(["evaluate", "--protocol", "self-imitation", "--data", str(empty), "--out", str(out)]) == 2
     assert "not a synthetic dataset" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.slow
+@needs_samples
+def test_warp_beats_the_baselines_on_real_self_imitation(body):
+    """The bar on ../shared/samples/lab_throw_cam01.mp4, all frames, 256² (about 15 min)."""
+    scores = {}
+    for method in ("copy", "affine2d", "warp"):
+        config = EvaluationConfig("self-imitation", method, metrics=("ssim", "psnr", "vgg19_perceptual"))
+        scores[method] = {k: v["value"] for k, v in evaluate(LAB, config, body, progress=False)["metrics"].items()}
+    for baseline in ("copy", "affine2d"):
+        assert scores["warp"]["ssim"] > scores[baseline]["ssim"], scores
+        assert scores["warp"]["psnr"] > scores[baseline]["psnr"], scores
+        assert scores["warp"]["vgg19_perceptual"] < scores[baseline]["vgg19_perceptual"], scores
