@@ -88,14 +88,15 @@ def markdown(results: dict[str, dict[str, dict]]) -> str:
         arrows = {n: "↑" if first["metrics"][n]["higher_is_better"] else "↓" for n in names}
         lines.append(f"**{table}** — {first['frames']['generated']} generated frames per method, data `{Path(first['data']['path']).name}`")
         lines.append("")
-        lines.append("| method | " + " | ".join(f"{n} {arrows[n]}" for n in names) + " | seconds |")
-        lines.append("|---|" + "---|" * (len(names) + 1))
+        lines.append("| method | " + " | ".join(f"{n} {arrows[n]}" for n in names) + " | generation frames/s | total s |")
+        lines.append("|---|" + "---|" * (len(names) + 2))
         for method, result in by_method.items():
             cells = []
             for n in names:
                 v = result["metrics"][n]["value"]
                 cells.append("—" if v is None else f"{v:.4g}")
-            lines.append(f"| {method} | " + " | ".join(cells) + f" | {result['seconds']['total']:.0f} |")
+            speed = result["generation_frames_per_second"]
+            lines.append(f"| {method} | " + " | ".join(cells) + f" | {speed:.1f} | {result['seconds']['total']:.0f} |")
         if missing:
             lines.append("")
             lines.append("Not computed: " + "; ".join(f"`{n}` ({r})" for n, r in missing.items()))
