@@ -131,7 +131,8 @@ def plot(results: dict, path: Path) -> None:
     ax.set_xticks(sizes, [f"{s}²" for s in sizes])
     ax.set_xlabel("resolution (pixels)")
     ax.set_ylabel("frames per second (median)")
-    ax.set_title(f"liquidwarp stages on {results['machine']['threads']} CPU threads")
+    threads = results["machine"]["threads"]
+    ax.set_title(f"liquidwarp stages on {threads} CPU thread{'s' if threads != 1 else ''}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
