@@ -17,14 +17,7 @@ from liquidwarp.losses import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors gain nothing from a second thread, and on a busy 2-core machine every OpenMP
-    # region waits for the descheduled thread (10x slower measured).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class ScaledCopies(torch.nn.Module):

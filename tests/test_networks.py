@@ -29,14 +29,7 @@ from liquidwarp.networks.generator import (
 )
 from liquidwarp.warping import WarpField
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny tensors gain nothing from a second thread, and on a busy 2-core machine every OpenMP
-    # region waits for the descheduled thread (10x slower measured).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = dict(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=32)

@@ -81,7 +81,7 @@ def head_crop(body: BodyModel, params, camera, image: np.ndarray) -> np.ndarray:
     return crop_image(image, (x0, y0, x1 - x0), HEAD_CROP)
 
 
-def _views(data: EvaluationData, body: BodyModel, size: int) -> dict[tuple[int, int], tuple[float, float, float]]:
+def _views(data: EvaluationData, body: BodyModel) -> dict[tuple[int, int], tuple[float, float, float]]:
     return {(s, v): person_view(body, subj, v) for s, subj in enumerate(data.subjects) for v in range(subj.views)}
 
 
@@ -100,7 +100,7 @@ def generate(
     from liquidwarp.io.media import write_image
     from liquidwarp.tasks.imitate import target_params
 
-    views = _views(data, body, size)
+    views = _views(data, body)
     out = Generated([], [], [], [], [], [], [])
     total = sum(len(t.targets) for t in trials)
     bar = tqdm(total=total, desc=f"evaluate {method}", unit="frame", disable=not progress)
