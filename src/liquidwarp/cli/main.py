@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     imitate.add_argument("--reference", type=Path, required=True, help="video of the motion, or a motion file (.npz) saved by `liquidwarp fit`")
     imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
-    imitate.add_argument("--method", choices=METHODS, default="warp", help="warp: 3D liquid warping without a network (default); copy, affine2d: baselines")
+    imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
+    imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
+    imitate.add_argument("--device", default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
@@ -93,10 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=_positive("--steps"), help="optimiser steps in all (overrides optim.steps)")
     train.add_argument("--device", help="cpu, cuda, cuda:1, ... (overrides run.device)")
 
+    export = sub.add_parser("export", help="write a training run's generator as an inference bundle (fp16) for --checkpoint")
+    export.add_argument("run", type=Path, help="run folder of `liquidwarp train` (its checkpoint.pt), or a checkpoint file")
+    export.add_argument("--out", type=Path, required=True, help="bundle file (.pt)")
+
+    demo = sub.add_parser("demo", help="a built-in person dances a built-in motion (no input files, no network)")
+    demo.add_argument("--out", type=Path, default=Path("liquidwarp-demo"), help="output folder (default ./liquidwarp-demo): demo.mp4, source.png")
+    demo.add_argument("--method", choices=METHODS, default="lwg", help="imitation method (default lwg)")
+    demo.add_argument("--frames", type=_positive("--frames"), default=100, help="frames of dance (default 100, 4 s)")
+    demo.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    demo.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
+
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
     evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
     evaluate.add_argument("--data", type=Path, required=True, help="a synthetic dataset (liquidwarp synth), a folder of videos, one video, or an iPER-style tree")
-    evaluate.add_argument("--method", choices=METHODS, default="warp", help="copy, affine2d (baselines) or warp (default)")
+    evaluate.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, or the baselines copy and affine2d")
+    evaluate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     evaluate.add_argument("--out", type=Path, required=True, help="results file (.json)")
     evaluate.add_argument("--size", type=int, default=256, help="side of the compared frames, 64..1024 (default 256, as the paper)")
     evaluate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
@@ -197,7 +211,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     check_output_file(args.out, "output video", (".mp4",))
-    for path in [*args.source, args.reference]:
+    for path in [*args.source, args.reference] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.exists():
             raise UsageError(f"{path}: no such file")
     from liquidwarp.tasks.imitate import imitate
@@ -205,6 +219,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     result = imitate(
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
         max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
+        checkpoint=args.checkpoint, device=args.device,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
@@ -251,6 +266,36 @@ def _run_train(args: argparse.Namespace) -> None:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 
 
+def _run_export(args: argparse.Namespace) -> None:
+    check_output_file(args.out, "bundle", (".pt",))
+    checkpoint = args.run / "checkpoint.pt" if args.run.is_dir() else args.run
+    if not checkpoint.is_file():
+        raise UsageError(f"{checkpoint}: no such file")
+    from liquidwarp.training.checkpoint import export_bundle
+
+    try:
+        provenance = export_bundle(checkpoint, args.out)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    size = args.out.stat().st_size / 2**20
+    print(f"wrote {args.out} ({size:.1f} MB): generator of step {provenance['step']} of {checkpoint}")
+
+
+def _run_demo(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out}: exists and is not a folder")
+    if not args.out.absolute().parent.is_dir():
+        raise UsageError(f"{args.out.parent}: no such folder")
+    if args.checkpoint is not None and not args.checkpoint.is_file():
+        raise UsageError(f"{args.checkpoint}: no such file")
+    from liquidwarp.tasks.demo import demo
+
+    result = demo(args.out, method=args.method, frames=args.frames, size=args.size, checkpoint=args.checkpoint)
+    print(f"wrote {result.video} ({result.frames} frames, source | target body | result) and {result.source} in {result.seconds:.1f} s")
+
+
 def _run_evaluate(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
@@ -268,7 +313,10 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown or not metrics:
             raise UsageError(f"unknown metric(s) {', '.join(unknown) or args.metrics!r}; available: {', '.join(METRICS)}")
-    config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics)
+    if args.checkpoint is not None and not args.checkpoint.is_file():
+        raise UsageError(f"{args.checkpoint}: no such file")
+    checkpoint = None if args.checkpoint is None else str(args.checkpoint)
+    config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics, checkpoint)
     if args.save_frames is not None:
         with atomic_dir(args.save_frames) as tmp:
             results = evaluate(args.data, config, save_frames=tmp)
@@ -349,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
             _run_imitate(args)
         elif args.command == "train":
             _run_train(args)
+        elif args.command == "export":
+            _run_export(args)
+        elif args.command == "demo":
+            _run_demo(args)
         elif args.command == "evaluate":
             _run_evaluate(args)
         elif args.command == "bench":

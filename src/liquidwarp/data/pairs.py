@@ -99,12 +99,36 @@ def make_pair(
     )
 
 
+def resize_view(image: np.ndarray, camera, size: int | None):
+    """(image, camera) resampled to ``size`` x ``size`` (area filter); unchanged for None or the
+    image's own size. Pixel centres sit at i + 0.5 for both the image and the camera."""
+    if size is None or image.shape[0] == size:
+        return image, camera
+    import cv2
+
+    s = size / image.shape[0]
+    image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    return image, type(camera)(camera.focal * s, camera.principal * s, camera.rotation, camera.translation, (size, size))
+
+
 class SyntheticPairs(torch.utils.data.Dataset):
     """Pairs from a dataset written by ``liquidwarp synth``: item k is a deterministic function of
     (``seed``, k): a subject, a source (camera, frame) and a target (camera, frame) of it; the
-    target camera differs from the source's with probability ``novel_view``."""
+    target camera differs from the source's with probability ``novel_view``. ``size`` resamples
+    the frames (None: the dataset's own); ``augmentation`` (an
+    :class:`~liquidwarp.data.augment.Augmentation`, None for none) changes colours, blur, noise
+    and backgrounds."""
 
-    def __init__(self, root: str | Path, body: BodyModel, length: int, seed: int = 0, novel_view: float = 0.3) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        body: BodyModel,
+        length: int,
+        seed: int = 0,
+        novel_view: float = 0.3,
+        size: int | None = None,
+        augmentation=None,
+    ) -> None:
         from liquidwarp.data.synthetic import read_dataset
 
         self.dataset = read_dataset(root)
@@ -113,6 +137,8 @@ class SyntheticPairs(torch.utils.data.Dataset):
         self.length = length
         self.seed = seed
         self.novel_view = novel_view
+        self.size = size
+        self.augmentation = augmentation
 
     def __len__(self) -> int:
         return self.length
@@ -125,13 +151,20 @@ class SyntheticPairs(torch.utils.data.Dataset):
         if subject.views > 1 and rng.random() < self.novel_view:
             target_view = int((source_view + 1 + rng.integers(subject.views - 1)) % subject.views)
         source_frame, target_frame = (int(f) for f in rng.integers(subject.frames, size=2))
-        return make_pair(
+        source_image, source_camera = resize_view(subject.load("rgb", source_view, source_frame), subject.cameras.index(source_view), self.size)
+        target_image, target_camera = resize_view(subject.load("rgb", target_view, target_frame), subject.cameras.index(target_view), self.size)
+        pair = make_pair(
             self.body,
             self.codes,
-            subject.load("rgb", source_view, source_frame),
+            source_image,
             subject.params.index(source_frame),
-            subject.cameras.index(source_view),
-            subject.load("rgb", target_view, target_frame),
+            source_camera,
+            target_image,
             subject.params.index(target_frame),
-            subject.cameras.index(target_view),
+            target_camera,
         )
+        if self.augmentation is None:
+            return pair
+        from liquidwarp.data.augment import augment
+
+        return augment(pair, rng, self.augmentation)

@@ -53,6 +53,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from liquidwarp.warping.flow import WarpField, merge_sources, warp
 
 Fusion = Literal["add", "attention"]
+RESIDUAL_LIMIT = 0.995  # warped colours are clipped to this before atanh (atanh(1) is infinite)
 
 
 # ------------------------------------------------------------------------------------ building blocks
@@ -202,16 +203,21 @@ class ResUNet(nn.Module):
             residual.append(h)
         return SourceFeatures(tuple(encoder), tuple(residual))
 
-    def decode(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Features (N, ...) -> colour (N, out_channels, H, W) in [-1, 1] (tanh) and attention
-        (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
+    def decode_raw(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features -> the colour head's raw output (N, out_channels, H, W) (before tanh) and
+        the attention (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
         h = features.residual[-1] if features.residual else features.encoder[-1]
         for up, skip in zip(self.up, reversed(features.encoder[:-1])):
             h = up(h, skip)
         out = self.head(h)
-        colour = torch.tanh(out[:, : self.out_channels])
         attention = torch.sigmoid(out[:, self.out_channels :]) if self.attention else None
-        return colour, attention
+        return out[:, : self.out_channels], attention
+
+    def decode(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features (N, ...) -> colour (N, out_channels, H, W) in [-1, 1] (tanh) and attention
+        (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
+        raw, attention = self.decode_raw(features)
+        return torch.tanh(raw), attention
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         return self.decode(self.encode(x))
@@ -219,13 +225,22 @@ class ResUNet(nn.Module):
 
 class BackgroundStream(ResUNet):
     """G_BG: (B, 4, H, W) = source with the person blanked ‖ person mask (see
-    :func:`make_background_input`) -> (B, 3, H, W) background in [-1, 1] (tanh). Use :meth:`background`."""
+    :func:`make_background_input`) -> (B, 3, H, W) background in [-1, 1] (tanh). Use :meth:`background`.
 
-    def __init__(self, **widths) -> None:
+    With ``keep_known`` the pixels outside the blanked region are the input's own: the network
+    only in-paints the hole (what is known is not re-synthesised, nor blurred).
+    """
+
+    def __init__(self, keep_known: bool = False, **widths) -> None:
         super().__init__(4, 3, attention=False, **widths)
+        self.keep_known = keep_known
 
     def background(self, x: torch.Tensor) -> torch.Tensor:
-        return self(x)[0]
+        out = self(x)[0]
+        if not self.keep_known:
+            return out
+        hole = x[:, 3:4]
+        return x[:, :3] * (1 - hole) + out * hole
 
 
 class SourceIdentityStream(ResUNet):
@@ -251,9 +266,14 @@ class TransferStream(ResUNet):
     the matching G_SID features of every source, warped by that source's flow.
     """
 
-    def __init__(self, fusion: Fusion = "add", modulation: bool = False, **widths) -> None:
+    def __init__(self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, **widths) -> None:
         super().__init__(6, 3, attention=True, **widths)
         self.fusion = nn.ModuleList(LiquidWarpingBlock(c, mode=fusion, modulation=modulation) for c in self.tap_channels)
+        self.residual = residual
+        if residual:  # start as the identity on the warped pixels: the colour head's weights at 0
+            with torch.no_grad():
+                self.head.weight[:3].zero_()
+                self.head.bias[:3].zero_()
 
     def forward(self, x: torch.Tensor, sources: SourceFeatures, flows: Sequence[WarpField]) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, 6, H, W); ``sources`` with (B, S, C, h, w) tensors; S flows of (B, H, W).
@@ -268,8 +288,14 @@ class TransferStream(ResUNet):
                 resized[size] = [f if tuple(f.valid.shape[-2:]) == size else f.resize(size) for f in flows]
             return self.fusion[index](feature, taps[index], resized[size])
 
-        colour, attention = self.decode(self.encode(x, fuse))
-        return colour, attention
+        features = self.encode(x, fuse)
+        if not self.residual:
+            return self.decode(features)
+        # Residual colour: P = tanh(raw + atanh(warped source)) where a source sees the pixel,
+        # tanh(raw) elsewhere; so P equals the warped source until the network changes it.
+        raw, attention = self.decode_raw(features)
+        warped = x[:, :3].float().clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+        return torch.tanh(raw + torch.atanh(warped).to(raw.dtype)), attention
 
 
 # ------------------------------------------------------------------------------ liquid warping block
@@ -420,6 +446,7 @@ class LiquidWarpingGenerator(nn.Module):
         stem_kernel: int = 7,
         fusion: Fusion = "add",
         modulation: bool = False,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         widths = dict(
@@ -429,9 +456,9 @@ class LiquidWarpingGenerator(nn.Module):
             max_channels=max_channels,
             stem_kernel=stem_kernel,
         )
-        self.background_stream = BackgroundStream(**widths)
+        self.background_stream = BackgroundStream(keep_known=residual, **widths)
         self.source_stream = SourceIdentityStream(**widths)
-        self.transfer_stream = TransferStream(fusion=fusion, modulation=modulation, **widths)
+        self.transfer_stream = TransferStream(fusion=fusion, modulation=modulation, residual=residual, **widths)
 
     def encode_sources(
         self,
@@ -545,6 +572,7 @@ class GeneratorConfig:
     stem_kernel: int = 7  # size of the first convolution's square kernel
     fusion: Fusion = "add"  # Liquid Warping Block: "add" (ICCV) or "attention" (successor-like)
     modulation: bool = False  # SPADE-style scale/shift after attention fusion
+    residual: bool = False  # G_TSF's colour starts from the warped source and G_BG keeps the known pixels (not in the paper)
 
     def build(self) -> LiquidWarpingGenerator:
         return LiquidWarpingGenerator(**asdict(self))
@@ -554,7 +582,9 @@ class GeneratorConfig:
 PAPER = GeneratorConfig(base_channels=64, downsamplings=3, residual_blocks=6, max_channels=512, fusion="add")
 # For CPU inference: 16-32-64-128, 2 residual blocks; 3.3 GFLOP per 256 x 256 frame of the
 # transfer stream (PAPER: 83.3). Timings in the module docstring.
-SMALL = GeneratorConfig(base_channels=16, downsamplings=3, residual_blocks=2, max_channels=128, fusion="add")
+# ``residual``: a network this small, trained for hours on a CPU, cannot learn to copy the warped
+# pixels exactly; it starts from them and learns what to change (see TransferStream).
+SMALL = GeneratorConfig(base_channels=16, downsamplings=3, residual_blocks=2, max_channels=128, fusion="add", residual=True)
 
 PRESETS = {"paper": PAPER, "small": SMALL}
 

@@ -2,4 +2,4 @@
 
 #: Imitation methods (built by :func:`liquidwarp.tasks.methods.build_method`); named here so the
 #: command line can list them without importing the networks.
-METHODS: tuple[str, ...] = ("copy", "affine2d", "warp")
+METHODS: tuple[str, ...] = ("lwg", "warp", "affine2d", "copy")

@@ -45,6 +45,7 @@ class EvaluationConfig:
     max_frames: int | None = None  # use only the first N frames of every video
     sources_per_video: int | None = None  # source frames per video (None: DEFAULT_SOURCES)
     metrics: tuple[str, ...] | None = None  # metric names to compute (None: every registered one)
+    checkpoint: str | None = None  # the lwg method's generator (None: the shipped model)
 
     def resolved(self) -> EvaluationConfig:
         if self.protocol not in PROTOCOLS:
@@ -91,7 +92,14 @@ def _prepare(body: BodyModel, data: EvaluationData, ref: FrameRef, crop: tuple[f
 
 
 def generate(
-    body: BodyModel, data: EvaluationData, trials: list[Trial], method: str, size: int, progress: bool = True, save: Path | None = None
+    body: BodyModel,
+    data: EvaluationData,
+    trials: list[Trial],
+    method: str,
+    size: int,
+    progress: bool = True,
+    save: Path | None = None,
+    checkpoint: str | None = None,
 ) -> Generated:
     """Run ``method`` over ``trials``; optionally write every frame as a PNG (source | generated |
     ground truth) under ``save``."""
@@ -117,7 +125,7 @@ def generate(
         src_ref = trial.source
         subj = data.subjects[src_ref.subject]
         source = _prepare(body, data, src_ref, views[(src_ref.subject, src_ref.view)], size)
-        renderer = build_method(method, body, [source])
+        renderer = build_method(method, body, [source], checkpoint=checkpoint)
         source_u8 = (source.image[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
         out.sources.append(source_u8)
         out.source_heads.append(head_crop(body, source.params, source.camera, source_u8))
@@ -258,7 +266,7 @@ def evaluate(
     trials = make_trials(config.protocol, found, views, config.sources_per_video)
     if not trials:
         raise InputError(f"{data_path}: no frames to evaluate on (no person found)")
-    generated = generate(body, data, trials, config.method, config.size, progress, save_frames)
+    generated = generate(body, data, trials, config.method, config.size, progress, save_frames, config.checkpoint)
     produced = time.perf_counter()
     metrics = measure(generated, config.metrics, trials[0].paired, progress)
     done = time.perf_counter()

@@ -76,10 +76,12 @@ def imitate(
     size: int = 256,
     side_by_side: bool = False,
     max_frames: int | None = None,
-    method: str = "warp",
+    method: str = "lwg",
     progress: bool = True,
     reference_person: PersonPick | None = None,
     in_place: bool = False,
+    checkpoint: Path | None = None,
+    device: str = "cpu",
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion."""
     import time
@@ -97,7 +99,7 @@ def imitate(
     # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
-    renderer = build_method(method, body, prepared)
+    renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device)
     targets = target_params(first.params, ref_seq.params, in_place)
     audio = reference if ref_recovery is not None else None
 

@@ -8,18 +8,25 @@ seen in the output view) and then renders one frame per target body and camera:
 - ``affine2d``: a 2D-keypoint method, as the 2D-pose methods in the paper's comparison: every limb
   of the first source is moved by the similarity map of its two landmarks (the fitted body's
   keypoints projected into each view), see :mod:`liquidwarp.warping.limbs2d`.
+- ``lwg``: the Liquid Warping GAN (:mod:`liquidwarp.networks.generator`): G_BG and G_SID run once
+  on the sources, then each frame runs only G_TSF on the warped sources and the target's
+  correspondence map; the shipped model (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a
+  checkpoint is given. Its background is G_BG's in-painting of the first source's view.
 - ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
   the same body surface point appears in a source photo (``transfer_flow``; several sources are
   merged where each sees the point). Body pixels no source sees take the colour of a texture baked
   from the sources, whose unseen texels carry their body part's mean seen colour.
 
-Every method puts the person on the same background: the first source's view with the person
+The other methods put the person on the same background: the first source's view with the person
 removed by OpenCV inpainting (Telea).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -177,15 +184,85 @@ def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtla
     return torch.from_numpy(merged).permute(2, 0, 1)[None]
 
 
-def build_method(name: str, body: BodyModel, sources: list[PreparedSource]) -> Renderer:
+def bf16_helps(device: torch.device) -> bool:
+    """Whether bf16 autocast speeds the networks up on ``device``: CUDA with bf16, or a CPU whose
+    oneDNN has bf16 kernels (AVX-512 BF16 / AMX). On AVX2-only CPUs it is ~40x slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+@functools.lru_cache(maxsize=2)
+def load_lwg_generator(checkpoint: str | None, device: str = "cpu"):
+    """(generator, description) from ``checkpoint`` (a bundle or a training checkpoint), or the
+    shipped model for None; loaded once per path and device."""
+    from liquidwarp.errors import InputError
+    from liquidwarp.models import DEFAULT_GENERATOR
+    from liquidwarp.training.checkpoint import load_generator
+
+    path = Path(checkpoint) if checkpoint is not None else DEFAULT_GENERATOR
+    if not path.is_file():
+        what = "the shipped model is missing from the installation" if checkpoint is None else "no such file"
+        raise InputError(f"{path}: {what}")
+    try:
+        return load_generator(path, device)
+    except (ValueError, RuntimeError, KeyError) as error:
+        raise InputError(f"{path}: not a liquidwarp generator ({error})") from error
+
+
+class LiquidWarpingRenderer:
+    """The ``lwg`` method: sources encoded once, G_TSF per frame."""
+
+    def __init__(self, body: BodyModel, sources: list[PreparedSource], generator, background: torch.Tensor | None = None) -> None:
+        from liquidwarp.data.pairs import blank_background
+        from liquidwarp.rendering.correspondence import correspondence_map, surface_codes
+
+        self.body, self.sources, self.generator = body, sources, generator
+        self.device = next(generator.parameters()).device
+        self.bf16 = bf16_helps(self.device)
+        self.codes = surface_codes(body.rest_vertices)
+        images = torch.stack([s.image[0] for s in sources])[None].to(self.device) * 2 - 1  # (1, S, 3, H, W)
+        masks = torch.stack([s.fragments.mask[0].float() for s in sources])[None].to(self.device)  # (1, S, H, W)
+        maps = torch.stack([correspondence_map(s.fragments, body.faces, self.codes)[0].float() for s in sources])[None].to(self.device)
+        with torch.no_grad(), self._autocast():
+            self.encoded = generator.encode_sources(images, masks, maps, blank_background(images[:, 0], masks[:, :1]), decode=False)
+        self.background = self.encoded.background.float() if background is None else background.to(self.device) * 2 - 1
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+
+    def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
+        from liquidwarp.rendering.correspondence import correspondence_map
+        from liquidwarp.warping.flow import WarpField
+
+        body = self.body
+        with torch.no_grad():
+            vertices = body(target).vertices
+            frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
+            flows = []
+            for src in self.sources:
+                field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
+                flows.append(WarpField(field.grid.float().to(self.device), field.valid.to(self.device)))
+            target_map = correspondence_map(frags, body.faces, self.codes).float().to(self.device)
+            behind = self.background if background is None else background.to(self.device) * 2 - 1
+            with self._autocast():
+                out = self.generator.transfer(self.encoded, target_map, flows, background=behind)
+        return to_uint8((out.image.float().cpu() + 1) / 2)
+
+
+def build_method(name: str, body: BodyModel, sources: list[PreparedSource], checkpoint: str | Path | None = None, device: str = "cpu") -> Renderer:
     """The method ``name`` (one of ``METHODS``) bound to ``sources`` (the first one gives the
-    background and, for the single-source methods, the appearance)."""
+    background and, for the single-source methods, the appearance). ``checkpoint`` and
+    ``device`` are the ``lwg`` method's (default: the shipped model, on the CPU)."""
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
     if not sources:
         raise ValueError("a method needs at least one source")
     if name == "copy":
         return CopyRenderer(sources)
+    if name == "lwg":
+        generator, _ = load_lwg_generator(None if checkpoint is None else str(checkpoint), device)
+        return LiquidWarpingRenderer(body, sources, generator)
     background = inpainted_background(sources[0])
     if name == "affine2d":
         return Affine2DRenderer(body, sources, background)

@@ -72,3 +72,37 @@ def load_bundle(path: Path, device: str | torch.device = "cpu"):
     generator = GeneratorConfig(**bundle["generator_config"]).build()
     generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bundle["weights"].items()}, strict=True)
     return generator.eval().to(device), bundle["provenance"]
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu"):
+    """(generator in eval mode, float32, on ``device``; description dict) from an inference bundle
+    (``liquidwarp export``) or a training checkpoint (``OUT/checkpoint.pt`` of ``liquidwarp train``)."""
+    from liquidwarp.networks.generator import GeneratorConfig
+
+    path = Path(path)
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    kind = state.get("format") if isinstance(state, dict) else None
+    if kind == BUNDLE_FORMAT:
+        return load_bundle(path, device)
+    if kind != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"{path}: neither a {BUNDLE_FORMAT} bundle nor a {FORMAT} v{VERSION} file")
+    generator = GeneratorConfig(**state["config"]["generator"]).build()
+    generator.load_state_dict(state["generator"], strict=True)
+    return generator.eval().to(device), {"checkpoint": str(path), "step": int(state["step"]), "config": state["config"]}
+
+
+def export_bundle(checkpoint: Path, out: Path) -> dict:
+    """Write the generator of a training ``checkpoint`` as an inference bundle at ``out``; returns
+    the provenance stored with it (source file, step, the run's whole config, library version)."""
+    from liquidwarp import __version__
+    from liquidwarp.networks.generator import GeneratorConfig
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"{checkpoint}: not a {FORMAT} v{VERSION} file")
+    config = GeneratorConfig(**state["config"]["generator"])
+    generator = config.build()
+    generator.load_state_dict(state["generator"], strict=True)
+    provenance = {"checkpoint": Path(checkpoint).name, "step": int(state["step"]), "config": state["config"], "liquidwarp": __version__}
+    save_bundle(out, generator, config, provenance)
+    return provenance

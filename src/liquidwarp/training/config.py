@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from liquidwarp.data.augment import Augmentation
 from liquidwarp.losses.terms import LossWeights
-from liquidwarp.networks.generator import GeneratorConfig
+from liquidwarp.networks.generator import SMALL, GeneratorConfig
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class OptimConfig:
 class DataConfig:
     synthetic: tuple[str, ...] = ()  # folders written by `liquidwarp synth`
     novel_view: float = 0.3  # chance that a synthetic target comes from another camera than its source
-    workers: int = 0  # DataLoader worker processes
+    size: int = 0  # side the frames are resampled to (0: the dataset's own)
+    augmentation: Augmentation = field(default_factory=Augmentation)  # colour, blur, noise, backgrounds
+    workers: int = 0  # DataLoader worker processes making pairs (0: in the training process)
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(base_channels=16, residual_blocks=2, max_channels=128))
+    generator: GeneratorConfig = SMALL
     discriminator: DiscriminatorConfig = field(default_factory=lambda: DiscriminatorConfig(base_channels=32))
     losses: LossWeights = field(default_factory=LossWeights)
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -133,11 +133,40 @@ def _dist() -> tuple[int, int]:
     return 0, 1
 
 
-def _batch(dataset, step: int, batch_size: int, rank: int, world: int, device: torch.device) -> TrainingPair:
-    """The pairs of ``step`` for this process: global indices step * B * world + rank * B + i, so
-    a resumed run sees exactly the pairs it would have seen."""
-    first = (step * world + rank) * batch_size
-    return TrainingPair.collate([dataset[(first + i) % len(dataset)] for i in range(batch_size)]).to(device)
+class StepBatches(torch.utils.data.Dataset):
+    """Item ``step``: the batch of pairs this process trains on at that step, global pair indices
+    (step * world + rank) * B + i; so a resumed run, or one with more DataLoader workers, sees
+    exactly the pairs it would have seen."""
+
+    def __init__(self, pairs: torch.utils.data.Dataset, batch_size: int, rank: int = 0, world: int = 1) -> None:
+        self.pairs, self.batch_size, self.rank, self.world = pairs, batch_size, rank, world
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, step: int) -> TrainingPair:
+        first = (step * self.world + self.rank) * self.batch_size
+        return TrainingPair.collate([self.pairs[(first + i) % len(self.pairs)] for i in range(self.batch_size)])
+
+
+def _one_thread(_worker: int) -> None:
+    torch.set_num_threads(1)
+
+
+def _as_is(batch: TrainingPair) -> TrainingPair:
+    return batch
+
+
+def step_batches(pairs, batch_size: int, steps: range, workers: int = 0, rank: int = 0, world: int = 1):
+    """An iterator over the batches of ``steps`` (see :class:`StepBatches`), made by ``workers``
+    processes (0: here), each with one thread."""
+    batches = StepBatches(pairs, batch_size, rank, world)
+    if workers == 0:
+        return (batches[step] for step in steps)
+    loader = torch.utils.data.DataLoader(
+        batches, batch_size=None, sampler=steps, num_workers=workers, worker_init_fn=_one_thread, collate_fn=_as_is, prefetch_factor=2
+    )
+    return iter(loader)
 
 
 def sample_grid(batch: TrainingPair, image: torch.Tensor, path: Path) -> None:
@@ -174,8 +203,19 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
     if not config.data.synthetic:
         raise ValueError("no training data: set data.synthetic (folders from `liquidwarp synth`)")
     body = body if body is not None else BodyModel()
-    datasets = [SyntheticPairs(root, body, length=10**9, seed=config.run.seed + k, novel_view=config.data.novel_view) for k, root in enumerate(config.data.synthetic)]
-    dataset = _Interleaved(datasets)
+    datasets = [
+        SyntheticPairs(
+            root,
+            body,
+            length=10**9,
+            seed=config.run.seed + k,
+            novel_view=config.data.novel_view,
+            size=config.data.size or None,
+            augmentation=config.data.augmentation,
+        )
+        for k, root in enumerate(config.data.synthetic)
+    ]
+    batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
     perceptual = PerceptualLoss().to(device)
     losses = Losses(perceptual, FaceLoss(perceptual))
     if rank == 0:
@@ -191,7 +231,7 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
         for optimizer in (models.g_optimizer, models.d_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        batch = _batch(dataset, step, config.optim.batch_size, rank, world, device)
+        batch = next(batches).to(device)
         g, image = generator_step(models, batch, losses, config, config.run.bf16)
         d = discriminator_step(models, batch, image, config.run.bf16)
         last = {"step": step + 1, "lr": lr, **g, **d}
