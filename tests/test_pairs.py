@@ -84,3 +84,33 @@ def test_synthetic_pairs_warp_the_source_onto_the_target(dataset, body):
     assert torch.equal(on_body, batch.target_mask)
     boxes = batch.head_box
     assert (boxes[:, 2] > boxes[:, 0]).all() and np.isfinite(boxes.numpy()).all()
+
+
+def test_resampled_pairs_keep_the_warp_consistent(dataset, body):
+    pairs = SyntheticPairs(dataset, body, length=4, seed=1, size=32)
+    pair = pairs[0]
+    assert pair.source_image.shape == (1, 3, 32, 32) and pair.flow_grid.shape == (1, 32, 32, 2)
+    full = SyntheticPairs(dataset, body, length=4, seed=1)[0]  # the same pair at 64 x 64
+    small_mask = torch.nn.functional.avg_pool2d(full.target_mask, 2)
+    assert (small_mask.round() != pair.target_mask).float().mean() < 0.03  # the camera was scaled with the image
+
+
+def test_augmentation_is_deterministic_and_changes_only_the_images(dataset, body):
+    from dataclasses import replace
+
+    from liquidwarp.data.augment import Augmentation, augment
+
+    plain = SyntheticPairs(dataset, body, length=4, seed=2)[1]
+    strong = Augmentation(brightness=0.3, contrast=0.3, saturation=0.3, blur=1.0, noise=0.05, background=1.0)
+    a = augment(plain, np.random.default_rng(7), strong)
+    b = augment(plain, np.random.default_rng(7), strong)
+    assert torch.equal(a.source_image, b.source_image) and torch.equal(a.target_image, b.target_image)
+    assert not torch.equal(a.source_image, plain.source_image)
+    assert torch.equal(a.target_map, plain.target_map) and torch.equal(a.flow_grid, plain.flow_grid)
+    assert a.source_image.min() >= -1 and a.source_image.max() <= 1
+    assert torch.equal(a.background_input, blank_background(a.source_image, a.source_mask))
+    # Only a new background, nothing else: the person's pixels are kept exactly, the others change.
+    only_background = augment(plain, np.random.default_rng(3), replace(Augmentation(0, 0, 0, 0, 0, 0, 0, 0), background=1.0))
+    person = plain.source_mask.bool().expand_as(plain.source_image)
+    assert torch.equal(only_background.source_image[person], plain.source_image[person])
+    assert (only_background.source_image[~person] != plain.source_image[~person]).float().mean() > 0.5

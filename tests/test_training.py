@@ -240,3 +240,16 @@ def test_two_gloo_processes_take_the_single_process_step(tmp_path):
         # fp32: batches of 1 and 2 take other convolution paths through VGG19 and InstanceNorm
         # (measured worst 1.6e-3 of the largest entry); without the all-reduce rank 0 would hold its own pair's gradient alone.
         torch.testing.assert_close(distributed[name], grad, rtol=1e-3, atol=5e-3 * scale, msg=name)
+
+
+def test_worker_processes_make_the_same_batches_as_the_training_process(dataset, body):
+    from liquidwarp.data.augment import Augmentation
+    from liquidwarp.training.loop import step_batches
+
+    pairs = SyntheticPairs(dataset, body, length=100, seed=0, augmentation=Augmentation())
+    here = list(step_batches(pairs, 2, range(3, 5), workers=0))
+    there = list(step_batches(pairs, 2, range(3, 5), workers=1))
+    assert len(here) == len(there) == 2
+    for a, b in zip(here, there):
+        for f in fields(TrainingPair):
+            assert torch.equal(getattr(a, f.name), getattr(b, f.name)), f.name

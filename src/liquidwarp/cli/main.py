@@ -90,10 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
     train.add_argument("--config", type=Path, help="YAML preset overriding the defaults (nested names of liquidwarp.training.config.TrainConfig)")
     train.add_argument("--data", type=Path, action="append", help="synthetic dataset folder from `liquidwarp synth` (repeatable; overrides data.synthetic)")
+    train.add_argument("--real", type=Path, action="append", help="real footage prepared by `liquidwarp prepare` (repeatable; overrides data.real)")
     train.add_argument("--out", type=Path, required=True, help="run folder: config.json, log.jsonl, samples/, checkpoint.pt")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--steps", type=_positive("--steps"), help="optimiser steps in all (overrides optim.steps)")
     train.add_argument("--device", help="cpu, cuda, cuda:1, ... (overrides run.device)")
+
+    prepare = sub.add_parser("prepare", help="perceive and fit every video of a dataset once, for training (parallel, resumable)")
+    prepare.add_argument("data", type=Path, help="a folder of videos (+ people.json), one video, or an iPER-style <subject>/<outfit>/<action>/ tree")
+    prepare.add_argument("--out", type=Path, required=True, help="output folder (created or resumed): index.json, <video>/motion.npz, view.json, frames/")
+    prepare.add_argument("--workers", type=_positive("--workers"), default=2, help="videos processed at once, one process each (default 2)")
+    prepare.add_argument("--size", type=int, default=256, help="side of the cropped frames, 64..1024 (default 256)")
+    prepare.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
 
     export = sub.add_parser("export", help="write a training run's generator as an inference bundle (fp16) for --checkpoint")
     export.add_argument("run", type=Path, help="run folder of `liquidwarp train` (its checkpoint.pt), or a checkpoint file")
@@ -234,6 +242,8 @@ def _run_train(args: argparse.Namespace) -> None:
         changes: dict = {}
         if args.data:
             changes["data"] = {"synthetic": [str(d) for d in args.data]}
+        if args.real:
+            changes.setdefault("data", {})["real"] = [str(d) for d in args.real]
         if args.steps is not None:
             changes["optim"] = {"steps": args.steps}
         if args.device is not None:
@@ -244,8 +254,11 @@ def _run_train(args: argparse.Namespace) -> None:
     for root in config.data.synthetic:
         if not (Path(root) / "manifest.json").is_file():
             raise UsageError(f"{root}: not a synthetic dataset (no manifest.json); make one with `liquidwarp synth`")
-    if not config.data.synthetic:
-        raise UsageError("no training data: give --data DIR (from `liquidwarp synth`) or data.synthetic in the config")
+    for root in config.data.real:
+        if not (Path(root) / "index.json").is_file():
+            raise UsageError(f"{root}: not prepared footage (no index.json); make it with `liquidwarp prepare`")
+    if not config.data.synthetic and not config.data.real:
+        raise UsageError("no training data: give --data DIR (from `liquidwarp synth`), --real DIR (from `liquidwarp prepare`), or set them in the config")
     if args.out.exists() and not args.resume and any(args.out.iterdir()):
         raise UsageError(f"{args.out}: not empty; use --resume to continue that run or choose a new folder")
     if args.resume and not (args.out / "checkpoint.pt").is_file():
@@ -264,6 +277,25 @@ def _run_train(args: argparse.Namespace) -> None:
     last = train(config, args.out, resume=args.resume)
     if last:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
+
+
+def _run_prepare(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    if not args.data.exists():
+        raise UsageError(f"{args.data}: no such file or folder")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out}: exists and is not a folder")
+    if not args.out.absolute().parent.is_dir():
+        raise UsageError(f"{args.out.parent}: no such folder")
+    from liquidwarp.tasks.prepare import prepare
+
+    result = prepare(args.data, args.out, workers=args.workers, size=args.size, max_frames=args.max_frames)
+    print(f"{result.prepared} video(s) ready in {args.out} ({result.skipped} from an earlier run) in {result.seconds:.1f} s")
+    for name, reason in result.failed.items():
+        print(f"  failed: {name}: {reason}", file=sys.stderr)
+    if result.failed and not result.prepared:
+        raise InputError("no video could be prepared")
 
 
 def _run_export(args: argparse.Namespace) -> None:
@@ -397,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_imitate(args)
         elif args.command == "train":
             _run_train(args)
+        elif args.command == "prepare":
+            _run_prepare(args)
         elif args.command == "export":
             _run_export(args)
         elif args.command == "demo":

@@ -85,14 +85,55 @@ class EvaluationData:
 def person_view(body: BodyModel, subject: EvaluationSubject, view: int) -> tuple[float, float, float]:
     """The square (x0, y0, side) of camera ``view``'s image holding the person in every found frame:
     one fixed crop per video, as a static camera sees it."""
-    frames = np.nonzero(subject.found)[0]
+    return person_crop(body, subject.params, subject.cameras.index(view), subject.found)
+
+
+def person_crop(body: BodyModel, params: BodyParams, camera: Camera, found: np.ndarray) -> tuple[float, float, float]:
+    """The square (x0, y0, side) of ``camera``'s (B = 1) image holding the body ``params`` of every
+    ``found`` frame, with a margin of VIEW_MARGIN."""
+    frames = np.nonzero(found)[0]
     boxes = []
     with torch.no_grad():
         for chunk in np.array_split(frames, max(1, len(frames) // 32)):
-            vertices = body(subject.params.index(torch.from_numpy(chunk))).vertices
-            pixels = subject.cameras.index(view).project(vertices)[..., :2]  # (B, V, 2)
+            vertices = body(params.index(torch.from_numpy(chunk))).vertices
+            pixels = camera.project(vertices)[..., :2]  # (B, V, 2)
             boxes.append(torch.cat([pixels.amin(1), pixels.amax(1)], dim=1).numpy())
     return square_crop(np.concatenate(boxes), margin=VIEW_MARGIN)
+
+
+@dataclass(frozen=True)
+class VideoEntry:
+    """One video of a folder of videos or of an iPER tree."""
+
+    name: str  # the file name, or subject/outfit/action
+    path: Path  # a video file, or a folder of frames
+    person: str | None = None  # "FRAME:X,Y" from people.json: the person to follow
+
+
+def list_videos(path: Path) -> tuple[str, list[VideoEntry]]:
+    """(layout, videos) of one video file, a folder of videos (+ people.json) or an iPER tree
+    (``"videos"`` or ``"iper"``); InputError for anything else."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file():
+        return "videos", [VideoEntry(path.name, path)]
+    videos = sorted(f for f in path.iterdir() if f.is_file() and media.is_video_path(f))
+    if videos:
+        people = _people(path)
+        return "videos", [VideoEntry(v.name, v, people.get(v.name)) for v in videos]
+    entries = []
+    for folder in sorted(d for d in path.glob("*/*/*") if d.is_dir()):
+        inside = sorted(f for f in folder.iterdir() if f.is_file() and media.is_video_path(f))
+        if len(inside) > 1:
+            raise InputError(f"{folder}: an iPER action folder holds its frames or one video, found {len(inside)} videos")
+        entries.append(VideoEntry(folder.relative_to(path).as_posix(), inside[0] if inside else folder))
+    if entries:
+        return "iper", entries
+    raise InputError(
+        f"{path}: not a synthetic dataset (manifest.json), a folder of videos, or an iPER-style "
+        "<subject>/<outfit>/<action>/ tree"
+    )
 
 
 def open_evaluation_data(
@@ -100,24 +141,11 @@ def open_evaluation_data(
 ) -> EvaluationData:
     """Read ``path`` in whichever layout it is (see the module docstring)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
     if (path / "manifest.json").is_file():
         return EvaluationData("synthetic", path, _synthetic_subjects(path, max_frames))
-    if path.is_file():
-        return EvaluationData("videos", path.parent, [_video_subject(path, path.name, body, max_frames, progress)])
-    videos = sorted(f for f in path.iterdir() if f.is_file() and media.is_video_path(f))
-    if videos:
-        people = _people(path)
-        subjects = [_video_subject(v, v.name, body, max_frames, progress, people.get(v.name)) for v in videos]
-        return EvaluationData("videos", path, subjects)
-    actions = sorted(d for d in path.glob("*/*/*") if d.is_dir())
-    if actions:
-        return EvaluationData("iper", path, [_iper_subject(d, path, body, max_frames, progress) for d in actions])
-    raise InputError(
-        f"{path}: not a synthetic dataset (manifest.json), a folder of videos, or an iPER-style "
-        "<subject>/<outfit>/<action>/ tree"
-    )
+    kind, entries = list_videos(path)
+    subjects = [_video_subject(e.path, e.name, body, max_frames, progress, e.person) for e in entries]
+    return EvaluationData(kind, path.parent if path.is_file() else path, subjects)
 
 
 def _people(folder: Path) -> dict[str, str]:
@@ -179,11 +207,3 @@ def _video_subject(
         return frames[frame]
 
     return EvaluationSubject(name, seq.params, seq.camera, seq.found.copy(), seq.fps, False, load)
-
-
-def _iper_subject(folder: Path, root: Path, body: BodyModel, max_frames: int | None, progress: bool) -> EvaluationSubject:
-    name = folder.relative_to(root).as_posix()
-    videos = sorted(f for f in folder.iterdir() if f.is_file() and media.is_video_path(f))
-    if len(videos) > 1:
-        raise InputError(f"{folder}: an iPER action folder holds its frames or one video, found {len(videos)} videos")
-    return _video_subject(videos[0] if videos else folder, name, body, max_frames, progress)

@@ -34,6 +34,7 @@ class OptimConfig:
 @dataclass(frozen=True)
 class DataConfig:
     synthetic: tuple[str, ...] = ()  # folders written by `liquidwarp synth`
+    real: tuple[str, ...] = ()  # folders written by `liquidwarp prepare` (real footage, fitted bodies)
     novel_view: float = 0.3  # chance that a synthetic target comes from another camera than its source
     size: int = 0  # side the frames are resampled to (0: the dataset's own)
     augmentation: Augmentation = field(default_factory=Augmentation)  # colour, blur, noise, backgrounds

@@ -164,8 +164,9 @@ def step_batches(pairs, batch_size: int, steps: range, workers: int = 0, rank: i
     if workers == 0:
         return (batches[step] for step in steps)
     loader = torch.utils.data.DataLoader(
-        batches, batch_size=None, sampler=steps, num_workers=workers, worker_init_fn=_one_thread, collate_fn=_as_is, prefetch_factor=2
-    )
+        batches, batch_size=None, sampler=steps, num_workers=workers, worker_init_fn=_one_thread, collate_fn=_as_is, prefetch_factor=2,
+        multiprocessing_context="spawn",  # forked workers hung in the rasteriser's thread pool
+    )  # fmt: skip
     return iter(loader)
 
 
@@ -186,6 +187,7 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
 
     from liquidwarp.body.model import BodyModel
     from liquidwarp.data.pairs import SyntheticPairs
+    from liquidwarp.data.prepared import RealPairs
 
     rank, world = _dist()
     device = torch.device(config.run.device)
@@ -200,8 +202,8 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
     if world > 1:
         models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
         models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
-    if not config.data.synthetic:
-        raise ValueError("no training data: set data.synthetic (folders from `liquidwarp synth`)")
+    if not config.data.synthetic and not config.data.real:
+        raise ValueError("no training data: set data.synthetic (folders from `liquidwarp synth`) or data.real (from `liquidwarp prepare`)")
     body = body if body is not None else BodyModel()
     datasets = [
         SyntheticPairs(
@@ -214,6 +216,11 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
             augmentation=config.data.augmentation,
         )
         for k, root in enumerate(config.data.synthetic)
+    ]
+    offset = len(datasets)
+    datasets += [
+        RealPairs(root, body, length=10**9, seed=config.run.seed + offset + k, augmentation=config.data.augmentation)
+        for k, root in enumerate(config.data.real)
     ]
     batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
     perceptual = PerceptualLoss().to(device)
