@@ -293,3 +293,13 @@ def test_generator_runs_and_backpropagates_under_bf16_autocast(fusion, modulatio
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     loss.backward()
     assert all(p.grad is not None for p in g.transfer_stream.parameters())
+
+
+def test_generator_speed_counts_the_presets_flops():
+    from liquidwarp.bench.speed import generator_speed
+
+    out = generator_speed((32,), repeats=1, progress=False)["32"]
+    # Convolution FLOPs grow with the pixel count: 1/64 of the 256 x 256 figures (83.3 and 3.3 GFLOP).
+    assert out["paper"]["gflop_per_frame"] == pytest.approx(83.3 / 64, rel=0.02)
+    assert out["small"]["gflop_per_frame"] == pytest.approx(3.3 / 64, rel=0.05)
+    assert out["paper"]["frames_per_s"] > 0 and out["small"]["gflop_per_s"] > 0

@@ -9,7 +9,14 @@ square around the person and resized to each resolution. Stages, per frame:
 - ``render_flow``: the target body (vertices), rasterised, and the transfer flow to one source;
 - ``warp``: the ``warp`` method's colour work: warping the source, the texture fill for unseen
   pixels, compositing on the background (``render_flow`` + ``warp`` = one ``warp`` frame);
-- ``affine2d``: the 2D baseline's whole frame (keypoints projected, limbs warped, composited).
+- ``affine2d``: the 2D baseline's whole frame (keypoints projected, limbs warped, composited);
+- ``lwg_method_total``: the ``lwg`` method's whole frame with the shipped model (target body,
+  rasterised, flow, correspondence map, G_TSF, composite; the sources encoded once before).
+
+``generator`` (:func:`generator_speed`): G_TSF alone (``LiquidWarpingGenerator.transfer``, one
+source, random inputs) for the ``paper`` and ``small`` presets, frames/s, FLOPs per frame and the
+fraction of this CPU's measured fp32 and bf16 matrix-multiply throughput (:func:`matmul_gflops`)
+that they reach.
 
 Each figure is the median over the timed frames, after one warm-up frame (numba compiles the
 rasteriser on first use). Everything runs on this machine's CPU with torch's default threads.
@@ -25,6 +32,7 @@ import numpy as np
 import torch
 
 from liquidwarp.body.model import BodyModel
+from liquidwarp.errors import InputError
 from liquidwarp.bench.fitting import SAMPLE
 from liquidwarp.tasks.views import crop_camera, crop_image
 
@@ -52,7 +60,7 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
     seq = recovery.sequence
     crop = seq.crop
     results: dict = {"video": video.name, "frames": frames, "stages": {}}
-    bar = tqdm(total=len(resolutions) * 5, desc="bench speed", disable=not progress)
+    bar = tqdm(total=len(resolutions) * 6, desc="bench speed", disable=not progress)
     for size in resolutions:
         images = [crop_image(f, crop, size) for f in recovery.footage.frames[:frames]]
         row: dict[str, float] = {}
@@ -108,9 +116,27 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
             times.append(time.perf_counter() - start)
         row["affine2d"] = _median_fps(times[1:])
         bar.update(1)
+        try:
+            lwg = build_method("lwg", body, [source])
+        except InputError as error:
+            results.setdefault("skipped", {})["lwg_method_total"] = str(error)
+        else:
+            times = []
+            for t in range(frames):
+                start = time.perf_counter()
+                lwg.render(seq.params.index(t), camera)
+                times.append(time.perf_counter() - start)
+            row["lwg_method_total"] = _median_fps(times[1:])
+        bar.update(1)
         row["warp_method_total"] = 1.0 / (1.0 / row["render_flow"] + 1.0 / row["warp"])
         results["stages"][str(size)] = {k: round(v, 2) for k, v in row.items()}
     bar.close()
+    results["generator"] = generator_speed(resolutions, progress=progress)
+    results["matmul_gflops"] = matmul_gflops()
+    for row in results["generator"].values():
+        for entry in row.values():
+            for kind, peak in results["matmul_gflops"].items():
+                entry[f"fraction_of_{kind}_matmul"] = round(entry["gflop_per_s"] / peak, 4)
     results["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
     return results
 
@@ -138,3 +164,49 @@ def plot(results: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> dict[str, float]:
+    """This CPU's measured throughput of an n x n matrix product, GFLOP/s (2 n^3 per product,
+    median of ``repeats`` after a warm-up), in fp32 and bf16."""
+    out = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        a @ b
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        out[name] = round(2 * n**3 / float(np.median(times)) / 1e9, 2)
+    return out
+
+
+def generator_speed(resolutions: tuple[int, ...] = RESOLUTIONS, repeats: int = 5, progress: bool = True) -> dict:
+    """G_TSF per frame for the ``paper`` and ``small`` presets (random weights: the speed does not
+    depend on them), fp32: frames/s (median of ``repeats`` after a warm-up), GFLOP per frame and
+    GFLOP/s achieved."""
+    from tqdm import tqdm
+
+    from liquidwarp.networks.generator import PRESETS, dummy_transfer_inputs, transfer_flops
+
+    out: dict = {}
+    bar = tqdm(total=len(resolutions) * len(PRESETS), desc="bench generator", disable=not progress)
+    for size in resolutions:
+        out[str(size)] = {}
+        for name, preset in PRESETS.items():
+            generator = preset.build().eval()
+            inputs = dummy_transfer_inputs(generator, (size, size))
+            flops = transfer_flops(generator, (size, size))
+            times = []
+            with torch.no_grad():
+                generator.transfer(*inputs)
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    generator.transfer(*inputs)
+                    times.append(time.perf_counter() - start)
+            seconds = float(np.median(times))
+            out[str(size)][name] = {"frames_per_s": round(1 / seconds, 2), "gflop_per_frame": round(flops / 1e9, 2), "gflop_per_s": round(flops / seconds / 1e9, 2)}
+            bar.update(1)
+    bar.close()
+    return out

@@ -80,7 +80,10 @@ def load_generator(path: Path, device: str | torch.device = "cpu"):
     from liquidwarp.networks.generator import GeneratorConfig
 
     path = Path(path)
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # truncated, another format, not a torch file at all
+        raise ValueError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
     kind = state.get("format") if isinstance(state, dict) else None
     if kind == BUNDLE_FORMAT:
         return load_bundle(path, device)
