@@ -114,3 +114,15 @@ def test_augmentation_is_deterministic_and_changes_only_the_images(dataset, body
     person = plain.source_mask.bool().expand_as(plain.source_image)
     assert torch.equal(only_background.source_image[person], plain.source_image[person])
     assert (only_background.source_image[~person] != plain.source_image[~person]).float().mean() > 0.5
+
+
+def test_background_input_comes_from_the_camera_the_output_is_seen_from(dataset, body):
+    pairs = SyntheticPairs(dataset, body, length=40, seed=4, novel_view=0.5)
+    kinds = set()
+    for k in range(12):
+        pair = pairs[k]
+        from_target = torch.equal(pair.background_input, blank_background(pair.target_image, pair.target_mask))
+        from_source = torch.equal(pair.background_input, blank_background(pair.source_image, pair.source_mask))
+        assert from_target or from_source
+        kinds.add(from_target and not from_source)
+    assert kinds == {True, False}  # both same-camera and other-camera pairs were drawn

@@ -29,7 +29,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory, body):
     root = tmp_path_factory.mktemp("train")
-    write_dataset(SynthConfig(subjects=2, frames=4, views=2, size=48, seed=21, fps=5.0, texture_size=128), root, progress=False, body=body)
+    write_dataset(SynthConfig(subjects=2, frames=4, views=2, size=64, seed=21, fps=5.0, texture_size=128), root, progress=False, body=body)
     return root
 
 

@@ -61,9 +61,9 @@ def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
-def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation) -> TrainingPair:
+def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation, background_from_target: bool = False) -> TrainingPair:
     """``pair`` (B = 1) with its two images augmented; masks, maps and flow unchanged; the
-    background input is made again from the augmented source."""
+    background input is made again from the augmented source (or target, see ``make_pair``)."""
     from liquidwarp.data.textures import make_background
 
     source, target = pair.source_image, pair.target_image
@@ -85,4 +85,5 @@ def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation) 
             image = (image + 2 * sigma * noise).clamp(-1, 1)
         images.append(image)
     source, target = images
-    return replace(pair, source_image=source, target_image=target, background_input=blank_background(source, pair.source_mask))
+    behind = blank_background(target, pair.target_mask) if background_from_target else blank_background(source, pair.source_mask)
+    return replace(pair, source_image=source, target_image=target, background_input=behind)

@@ -72,9 +72,13 @@ def make_pair(
     target_image: np.ndarray,
     target_params,
     target_camera,
+    background_from_target: bool = False,
 ) -> TrainingPair:
     """One pair from two (S, S, 3) uint8 frames with their bodies (B = 1) and cameras (for those
-    frames, image size S x S)."""
+    frames, image size S x S). G_BG's input is the source frame without its person, or, with
+    ``background_from_target`` (a target seen by another camera), the target frame without its
+    person: the background is always that of the camera the output is seen from (at inference a
+    novel view gets that camera's background plate)."""
     size = tuple(source_image.shape[:2])
     with torch.no_grad():
         meshes = body(type(source_params).cat([source_params, target_params]))
@@ -84,17 +88,19 @@ def make_pair(
     field = transfer_flow(body.faces, src_vertices, source_camera, src_frags, tgt_frags)
     source = _to_model_range(source_image)
     source_mask = src_frags.mask[:, None].float()
+    target = _to_model_range(target_image)
+    target_mask = tgt_frags.mask[:, None].float()
     keypoints = target_camera.project(meshes.keypoints[1:])[..., :2].float()
     return TrainingPair(
         source_image=source,
         source_mask=source_mask,
         source_map=correspondence_map(src_frags, body.faces, codes).float(),
-        target_image=_to_model_range(target_image),
-        target_mask=tgt_frags.mask[:, None].float(),
+        target_image=target,
+        target_mask=target_mask,
         target_map=correspondence_map(tgt_frags, body.faces, codes).float(),
         flow_grid=field.grid.float(),
         flow_valid=field.valid,
-        background_input=blank_background(source, source_mask),
+        background_input=blank_background(target, target_mask) if background_from_target else blank_background(source, source_mask),
         head_box=head_boxes(keypoints),
     )
 
@@ -162,9 +168,10 @@ class SyntheticPairs(torch.utils.data.Dataset):
             target_image,
             subject.params.index(target_frame),
             target_camera,
+            background_from_target=target_view != source_view,
         )
         if self.augmentation is None:
             return pair
         from liquidwarp.data.augment import augment
 
-        return augment(pair, rng, self.augmentation)
+        return augment(pair, rng, self.augmentation, background_from_target=target_view != source_view)
