@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
 
+    view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about their vertical axis)")
+    view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
+    view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
+    turn = view.add_mutually_exclusive_group()
+    turn.add_argument("--angles", default="0:360:30", help="START:STOP:STEP in degrees, STOP excluded (default 0:360:30)")
+    turn.add_argument("--angle", type=float, help="one angle in degrees")
+    view.add_argument("--elevation", type=float, default=0.0, help="tilt in degrees, -60..60 (positive: seen from higher up)")
+    view.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, affine2d or copy")
+    view.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
+    view.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+
     train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
     train.add_argument("--config", type=Path, help="YAML preset overriding the defaults (nested names of liquidwarp.training.config.TrainConfig)")
     train.add_argument("--data", type=Path, action="append", help="synthetic dataset folder from `liquidwarp synth` (repeatable; overrides data.synthetic)")
@@ -279,6 +290,26 @@ def _run_train(args: argparse.Namespace) -> None:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 
 
+def _run_view(args: argparse.Namespace) -> None:
+    from liquidwarp.tasks.view import novel_views, parse_angles
+
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    if not -60 <= args.elevation <= 60:
+        raise UsageError(f"--elevation must be between -60 and 60 degrees, got {args.elevation}")
+    try:
+        angles = [args.angle] if args.angle is not None else parse_angles(args.angles)
+    except ValueError as e:
+        raise UsageError(f"--angles: {e}") from None
+    image_suffixes = (".png", ".jpg", ".jpeg")
+    check_output_file(args.out, "output", image_suffixes if len(angles) == 1 else (".mp4", *image_suffixes))
+    for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    result = novel_views(args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint)
+    print(f"wrote {args.out}: {result.views} view(s) in {result.seconds:.1f} s")
+
+
 def _run_prepare(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
@@ -429,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_imitate(args)
         elif args.command == "train":
             _run_train(args)
+        elif args.command == "view":
+            _run_view(args)
         elif args.command == "prepare":
             _run_prepare(args)
         elif args.command == "export":

@@ -1,0 +1,119 @@
+"""Novel view synthesis: the person of a photo turned about their own vertical axis (and tilted
+toward or away from the camera), seen from the photo's camera over the photo's background.
+
+Turning the body in front of a still camera is the same as moving the camera around a still body,
+with the background kept still (bullet time). The body keeps its pose and shape; only the root
+rotation and translation change: a world rotation ``Q`` about the point ``c`` maps the root to
+``(Q R, Q (t - c) + c)``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liquidwarp.body.model import BodyModel, BodyParams
+from liquidwarp.errors import InputError
+from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+
+def parse_angles(text: str) -> list[float]:
+    """``"START:STOP:STEP"`` (degrees, STOP excluded, like ``range``) or one angle -> angles."""
+    parts = text.split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"angles must be numbers in degrees, as START:STOP:STEP or one angle, got {text!r}") from None
+    if len(values) == 1:
+        return values
+    if len(values) != 3:
+        raise ValueError(f"angles must be START:STOP:STEP or one angle, got {text!r}")
+    start, stop, step = values
+    if step == 0 or (stop - start) / step <= 0:
+        raise ValueError(f"angles {text!r} give no angle (STEP must go from START toward STOP)")
+    count = int(math.ceil((stop - start) / step - 1e-9))
+    if count > 3600:
+        raise ValueError(f"angles {text!r} give {count} views; at most 3600")
+    return [start + k * step for k in range(count)]
+
+
+def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rotation: torch.Tensor | None = None) -> BodyParams:
+    """``params`` (B = 1) turned by ``angle`` degrees about the body's own vertical axis through its
+    root (positive: counter-clockwise seen from above), then tilted by ``elevation`` degrees about
+    the camera's horizontal axis through the root (positive: the camera seems to rise and look down
+    on the person). ``camera_rotation`` (3, 3) world-to-camera, needed for ``elevation``."""
+    r = axis_angle_to_matrix(params.root_rotation)[0]
+    up = r[:, 2]  # the body's vertical axis (the model's z) in world coordinates
+    q = axis_angle_to_matrix((up * math.radians(angle))[None])[0]
+    if elevation:
+        if camera_rotation is None:
+            raise ValueError("elevation needs the camera's rotation")
+        horizontal = camera_rotation[0]  # the camera's x axis in world coordinates
+        q = axis_angle_to_matrix((horizontal * math.radians(-elevation))[None])[0] @ q
+    root = params.root_translation[0]
+    # Rotating about the root keeps it in place: t' = Q (t - t) + t = t.
+    return params.replace(root_rotation=matrix_to_axis_angle((q @ r)[None]), root_translation=root[None].clone())
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    views: int
+    seconds: float
+
+
+def novel_views(
+    sources: list[Path],
+    out: Path,
+    angles: list[float],
+    elevation: float = 0.0,
+    method: str = "lwg",
+    size: int = 256,
+    body: BodyModel | None = None,
+    checkpoint: Path | None = None,
+    fps: float = 12.0,
+    progress: bool = True,
+) -> ViewResult:
+    """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
+    (.png/.jpg, one row of up to 6 views per row)."""
+    from tqdm import tqdm
+
+    from liquidwarp.io.media import VideoWriter, write_image
+    from liquidwarp.tasks.imitate import source_in_own_view
+    from liquidwarp.tasks.methods import build_method
+    from liquidwarp.tasks.recover import recover
+
+    start = time.perf_counter()
+    body = body if body is not None else BodyModel()
+    recoveries = [recover(p, body, progress=progress) for p in sources]
+    for path, recovery in zip(sources, recoveries):
+        if recovery.footage.is_video:
+            raise InputError(f"{path}: a photo is needed, not a video")
+    prepared = [source_in_own_view(body, r, size) for r in recoveries]
+    first = prepared[0]
+    renderer = build_method(method, body, prepared, checkpoint=checkpoint)
+    frames = []
+    for angle in tqdm(angles, desc="view", unit="view", disable=not progress):
+        target = turned(first.params, angle, elevation, first.camera.rotation[0])
+        frames.append(renderer.render(target, first.camera))
+    out = Path(out)
+    if out.suffix.lower() == ".mp4":
+        with VideoWriter(out, fps) as writer:
+            for frame in frames:
+                writer.write(frame)
+    else:
+        write_image(out, frames[0] if len(frames) == 1 else grid(frames))
+    return ViewResult(len(frames), time.perf_counter() - start)
+
+
+def grid(frames: list[np.ndarray], columns: int = 6) -> np.ndarray:
+    """Frames (S, S, 3) in rows of ``columns`` (the last row padded with black)."""
+    columns = min(columns, len(frames))
+    rows = -(-len(frames) // columns)
+    blank = np.zeros_like(frames[0])
+    cells = frames + [blank] * (rows * columns - len(frames))
+    return np.concatenate([np.concatenate(cells[r * columns : (r + 1) * columns], axis=1) for r in range(rows)], axis=0)

@@ -1,0 +1,94 @@
+"""Novel views: the body turned about its own vertical axis, and `liquidwarp view` on a real photo."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from liquidwarp.body import BodyParams
+from liquidwarp.cli.main import main
+from liquidwarp.geometry.rotations import axis_angle_to_matrix
+from liquidwarp.tasks.view import grid, parse_angles, turned
+
+from samples import LAB, needs_samples
+
+
+def test_parse_angles_is_a_range_in_degrees():
+    assert parse_angles("0:360:90") == [0.0, 90.0, 180.0, 270.0]
+    assert parse_angles("45") == [45.0]
+    assert parse_angles("10:-10:-10") == [10.0, 0.0]
+    for bad in ("0:10:-5", "a:b:c", "0:10", "0:10:0"):
+        with pytest.raises(ValueError):
+            parse_angles(bad)
+
+
+def test_turning_keeps_the_body_in_place_and_rotates_it_about_its_up_axis(body):
+    tilted = torch.tensor([[0.3, -0.2, 1.1]])  # a root rotation that is not about the world's z
+    params = BodyParams.rest(1).replace(root_rotation=tilted, root_translation=torch.tensor([[0.5, 1.0, 0.2]]))
+    up = axis_angle_to_matrix(tilted)[0][:, 2]
+    with torch.no_grad():
+        base = body(params)
+        assert torch.allclose(body(turned(params, 0.0)).vertices, base.vertices, atol=1e-5)
+        assert torch.allclose(body(turned(params, 360.0)).vertices, base.vertices, atol=1e-4)
+        quarter = body(turned(params, 90.0))
+    # Heights along the body's up axis are unchanged; the root does not move.
+    assert torch.allclose(quarter.vertices[0] @ up, base.vertices[0] @ up, atol=1e-4)
+    assert torch.allclose(turned(params, 90.0).root_translation, params.root_translation)
+    # The line between the shoulders (keypoints 5 and 6), seen from above, turns by 90 degrees
+    # counter-clockwise.
+    def flat(v):
+        return v - (v @ up) * up
+
+    a = flat(base.keypoints[0, 5] - base.keypoints[0, 6])
+    b = flat(quarter.keypoints[0, 5] - quarter.keypoints[0, 6])
+    angle = math.degrees(math.atan2(float(torch.dot(torch.linalg.cross(a, b), up)), float(torch.dot(a, b))))
+    assert angle == pytest.approx(90.0, abs=1.0)
+
+
+def test_grid_lays_views_out_in_rows():
+    frames = [np.full((4, 4, 3), k, np.uint8) for k in range(7)]
+    out = grid(frames, columns=3)
+    assert out.shape == (12, 12, 3) and out[4, 4, 0] == 4 and out[8, 4, 0] == 0  # the padding cell is black
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    from liquidwarp.io.media import iter_video_frames, write_image
+
+    if not LAB.is_file():
+        pytest.skip("../shared/samples is missing")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    path = tmp_path_factory.mktemp("photos") / "thrower.png"
+    write_image(path, next(iter_video_frames(LAB, max_frames=1)))
+    yield path
+    mp.undo()
+
+
+@needs_samples
+def test_view_command_writes_images_grids_and_videos(tmp_path, photo, capsys):
+    from liquidwarp.io.media import probe_video, read_image
+
+    front = tmp_path / "front.png"
+    assert main(["view", "--source", str(photo), "--angle", "0", "--method", "warp", "--size", "96", "--out", str(front)]) == 0
+    assert read_image(front).shape == (96, 96, 3)
+    sheet = tmp_path / "sheet.png"
+    assert main(["view", "--source", str(photo), "--angles", "0:360:90", "--size", "64", "--out", str(sheet)]) == 0
+    cells = read_image(sheet)
+    assert cells.shape == (64, 256, 3)
+    assert np.abs(cells[:, :64].astype(int) - cells[:, 128:192].astype(int)).mean() > 1  # front and back differ
+    video = tmp_path / "turn.mp4"
+    assert main(["view", "--source", str(photo), "--angles", "0:90:30", "--size", "64", "--elevation", "20", "--out", str(video)]) == 0
+    assert probe_video(video).frames == 3
+    capsys.readouterr()
+    for args, words in (
+        (["--angles", "0:10:-5"], "give no angle"),
+        (["--elevation", "80"], "--elevation"),
+        (["--angle", "10", "--out", str(tmp_path / "x.mp4")], "ending in"),
+    ):
+        out = [] if "--out" in args else ["--out", str(tmp_path / "y.png")]
+        assert main(["view", "--source", str(photo), *args, *out]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "y.png").exists()
