@@ -135,3 +135,21 @@ def test_person_pick_chooses_the_bystander_and_bad_picks_fail(tmp_path, photo, c
     one_line_error(capsys, "no person at")
     assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "left"]) == 2
     one_line_error(capsys, "--person")
+
+
+def test_imitate_over_a_new_background(tmp_path, photo, capsys):
+    from liquidwarp.io.media import iter_video_frames, write_image
+
+    blue = tmp_path / "blue.png"
+    write_image(blue, np.broadcast_to(np.array([20, 40, 220], np.uint8), (50, 80, 3)).copy())
+    video = tmp_path / "result.mp4"
+    args = ["imitate", "--source", str(photo), "--reference", str(LAB), "--max-frames", "2", "--size", "96", "--method", "warp"]
+    assert main([*args, "--background", str(blue), "--out", str(video)]) == 0
+    for frame in iter_video_frames(video):
+        corners = np.concatenate([frame[:12, :12].reshape(-1, 3), frame[-12:, -12:].reshape(-1, 3)])
+        assert np.abs(corners.astype(int) - [20, 40, 220]).max() <= 12  # H.264 rounding
+    (tmp_path / "notes.txt").write_text("x")
+    capsys.readouterr()
+    assert main([*args, "--background", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "other.mp4")]) == 2
+    one_line_error(capsys, "image or a video")
+    assert not (tmp_path / "other.mp4").exists()

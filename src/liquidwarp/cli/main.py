@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
     imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     imitate.add_argument("--device", default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
+    imitate.add_argument("--background", type=Path, help="put the person on this image or video (default: the source's own background, the person in-painted away)")
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
@@ -230,15 +231,20 @@ def _run_imitate(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     check_output_file(args.out, "output video", (".mp4",))
-    for path in [*args.source, args.reference] + ([args.checkpoint] if args.checkpoint is not None else []):
+    for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
+    if args.background is not None:
+        from liquidwarp.io.media import is_image_path, is_video_path
+
+        if not (is_image_path(args.background) or is_video_path(args.background)):
+            raise UsageError(f"{args.background}: a background must be an image or a video")
     from liquidwarp.tasks.imitate import imitate
 
     result = imitate(
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
         max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
-        checkpoint=args.checkpoint, device=args.device,
+        checkpoint=args.checkpoint, device=args.device, background=args.background,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 

@@ -20,7 +20,7 @@ from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source, to_uint8
 from liquidwarp.tasks.recover import PersonPick, Recovery, recover
-from liquidwarp.tasks.views import VIEW_MARGIN, grow_crop, letterbox
+from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, letterbox
 
 
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
@@ -82,8 +82,11 @@ def imitate(
     in_place: bool = False,
     checkpoint: Path | None = None,
     device: str = "cpu",
+    background: Path | None = None,
 ) -> ImitationResult:
-    """Write ``out`` (.mp4): the first source's person performing the reference's motion."""
+    """Write ``out`` (.mp4): the first source's person performing the reference's motion, over the
+    first source's background (the person in-painted away) or over ``background`` (an image, or a
+    video played along)."""
     import time
 
     from tqdm import tqdm
@@ -100,13 +103,14 @@ def imitate(
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
     renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device)
+    backgrounds = Backgrounds(background, size) if background is not None else None
     targets = target_params(first.params, ref_seq.params, in_place)
     audio = reference if ref_recovery is not None else None
 
     n = targets.batch_size
     with VideoWriter(out, ref_seq.fps, audio_from=audio) as writer:
         for t in tqdm(range(n), desc="imitate", unit="frame", disable=not progress):
-            frame = renderer.render(targets.index(t), first.camera)
+            frame = renderer.render(targets.index(t), first.camera, None if backgrounds is None else backgrounds(t))
             if side_by_side:
                 panels = [to_uint8(first.image)]
                 if ref_recovery is not None:
