@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
 
+    swap = sub.add_parser("swap", help="dress the reference person in the source's appearance, or part by part in several people's")
+    swap.add_argument("--reference", type=Path, required=True, help="photo or video of the person to dress (their body, pose and background are kept)")
+    swap.add_argument("--source", type=Path, help="photo whose appearance dresses every part not named below")
+    swap.add_argument("--head", type=Path, help="photo whose head (face, hair) is used")
+    swap.add_argument("--upper", type=Path, help="photo whose upper body (torso, arms, hands) is used")
+    swap.add_argument("--lower", type=Path, help="photo whose lower body (hips, legs, feet) is used")
+    swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference")
+    swap.add_argument("--method", choices=("lwg", "warp"), default="lwg", help="lwg (default) or warp")
+    swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
+    swap.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    swap.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video reference")
+
     view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about their vertical axis)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
@@ -296,6 +308,33 @@ def _run_train(args: argparse.Namespace) -> None:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 
 
+def _run_swap(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    donors = [p for p in (args.source, args.head, args.upper, args.lower) if p is not None]
+    if not donors:
+        raise UsageError("name a source: --source, or one or more of --head, --upper, --lower")
+    for path in [args.reference, *donors] + ([args.checkpoint] if args.checkpoint is not None else []):
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    from liquidwarp.io.media import is_image_path, is_video_path
+
+    for path in donors:
+        if not is_image_path(path):
+            raise UsageError(f"{path}: a source must be a photo")
+    if is_video_path(args.reference):
+        check_output_file(args.out, "output video", (".mp4",))
+    else:
+        check_output_file(args.out, "output image", (".png", ".jpg", ".jpeg"))
+    from liquidwarp.tasks.swap import swap
+
+    result = swap(
+        args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
+        max_frames=args.max_frames, checkpoint=args.checkpoint,
+    )  # fmt: skip
+    print(f"wrote {args.out}: {result.frames} frame(s) in {result.seconds:.1f} s")
+
+
 def _run_view(args: argparse.Namespace) -> None:
     from liquidwarp.tasks.view import novel_views, parse_angles
 
@@ -466,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_imitate(args)
         elif args.command == "train":
             _run_train(args)
+        elif args.command == "swap":
+            _run_swap(args)
         elif args.command == "view":
             _run_view(args)
         elif args.command == "prepare":

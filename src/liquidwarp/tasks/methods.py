@@ -134,11 +134,19 @@ class Affine2DRenderer:
 
 
 class WarpRenderer:
-    def __init__(self, body: BodyModel, sources: list[PreparedSource], background: torch.Tensor) -> None:
+    """``parts`` (body part index -> source index) dresses each part from one source only (appearance
+    transfer); None merges every source everywhere."""
+
+    def __init__(self, body: BodyModel, sources: list[PreparedSource], background: torch.Tensor, parts: dict[int, int] | None = None) -> None:
         self.body = body
         self.sources = sources
         self.background = background
-        self.texture = merged_texture(body, sources, UVAtlas.build(body.face_uvs, TEXTURE_SIZE))
+        self.owner = part_owner(parts)
+        atlas = UVAtlas.build(body.face_uvs, TEXTURE_SIZE)
+        if self.owner is None:
+            self.texture = merged_texture(body, sources, atlas)
+        else:  # each part's unseen pixels from its own source's texture
+            self.textures = [merged_texture(body, [src], atlas) for src in sources]
 
     def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
         body = self.body
@@ -146,18 +154,56 @@ class WarpRenderer:
             vertices = body(target).vertices
         frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
         warped, valid = [], []
-        for src in self.sources:
+        for k, src in enumerate(self.sources):
             field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
             warped.append(warp(src.image, field))
-            valid.append(field.valid)
+            valid.append(restrict_to_parts(field.valid, frags, body, self.owner, k))
         colour, seen = merge_sources(torch.stack(warped), torch.stack(valid))
-        filled = sample_texture(frags, body.face_uvs, self.texture)
+        if self.owner is None:
+            filled = sample_texture(frags, body.face_uvs, self.texture)
+        else:
+            from liquidwarp.rendering.shading import render_face_labels
+
+            owner = self.owner[render_face_labels(frags, body.face_parts)]  # (1, H, W)
+            filled = torch.zeros_like(colour)
+            for k, texture in enumerate(self.textures):
+                filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
         body_rgb = torch.where(seen[:, None], colour, filled)
         # Feathering the silhouette's inner pixel row avoids a cut-out look against the background.
         mask = frags.mask[:, None].float()
         alpha = mask * F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
         behind = self.background if background is None else background
         return to_uint8(body_rgb * alpha + behind * (1 - alpha))
+
+
+#: Garment groups for appearance transfer: which body parts each one covers.
+PART_GROUPS: dict[str, tuple[str, ...]] = {
+    "head": ("head",),
+    "upper": ("torso", "upper_arm_left", "upper_arm_right", "lower_arm_left", "lower_arm_right", "hand_left", "hand_right"),
+    "lower": ("pelvis", "upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right", "foot_left", "foot_right"),
+}
+
+
+def part_owner(parts: dict[int, int] | None) -> torch.Tensor | None:
+    """A (P + 1,) lookup: body part index -> the source that dresses it (entry -1, the background,
+    maps to source 0); None for None (every source may supply every part)."""
+    if parts is None:
+        return None
+    owner = torch.zeros(len(PART_NAMES) + 1, dtype=torch.long)
+    for part, source in parts.items():
+        owner[part] = source
+    return owner
+
+
+def restrict_to_parts(valid: torch.Tensor, frags: Fragments, body: BodyModel, owner: torch.Tensor | None, source: int) -> torch.Tensor:
+    """``valid`` (B, H, W) of source ``source``'s flow, kept only on the target pixels whose body
+    part that source dresses (``owner`` from :func:`part_owner`; None keeps everything)."""
+    if owner is None:
+        return valid
+    from liquidwarp.rendering.shading import render_face_labels
+
+    labels = render_face_labels(frags, body.face_parts)  # -1 background -> owner[-1]
+    return valid & (owner[labels] == source) & frags.mask
 
 
 def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
@@ -213,8 +259,12 @@ def load_lwg_generator(checkpoint: str | None, device: str = "cpu"):
 class LiquidWarpingRenderer:
     """The ``lwg`` method: sources encoded once, G_TSF per frame."""
 
-    def __init__(self, body: BodyModel, sources: list[PreparedSource], generator, background: torch.Tensor | None = None) -> None:
+    def __init__(
+        self, body: BodyModel, sources: list[PreparedSource], generator, background: torch.Tensor | None = None, parts: dict[int, int] | None = None
+    ) -> None:
         from liquidwarp.data.pairs import blank_background
+
+        self.owner = part_owner(parts)
         from liquidwarp.rendering.correspondence import correspondence_map, surface_codes
 
         self.body, self.sources, self.generator = body, sources, generator
@@ -240,9 +290,10 @@ class LiquidWarpingRenderer:
             vertices = body(target).vertices
             frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
             flows = []
-            for src in self.sources:
+            for k, src in enumerate(self.sources):
                 field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
-                flows.append(WarpField(field.grid.float().to(self.device), field.valid.to(self.device)))
+                valid = restrict_to_parts(field.valid, frags, body, self.owner, k)
+                flows.append(WarpField(field.grid.float().to(self.device), valid.to(self.device)))
             target_map = correspondence_map(frags, body.faces, self.codes).float().to(self.device)
             behind = self.background if background is None else background.to(self.device) * 2 - 1
             with self._autocast():
@@ -250,10 +301,20 @@ class LiquidWarpingRenderer:
         return to_uint8((out.image.float().cpu() + 1) / 2)
 
 
-def build_method(name: str, body: BodyModel, sources: list[PreparedSource], checkpoint: str | Path | None = None, device: str = "cpu") -> Renderer:
+def build_method(
+    name: str,
+    body: BodyModel,
+    sources: list[PreparedSource],
+    checkpoint: str | Path | None = None,
+    device: str = "cpu",
+    parts: dict[int, int] | None = None,
+) -> Renderer:
     """The method ``name`` (one of ``METHODS``) bound to ``sources`` (the first one gives the
     background and, for the single-source methods, the appearance). ``checkpoint`` and
-    ``device`` are the ``lwg`` method's (default: the shipped model, on the CPU)."""
+    ``device`` are the ``lwg`` method's (default: the shipped model, on the CPU). ``parts`` (body
+    part index -> source index; ``lwg`` and ``warp`` only) dresses each part from its source."""
+    if parts is not None and name not in ("lwg", "warp"):
+        raise ValueError(f"part-by-part transfer needs the lwg or warp method, not {name!r}")
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
     if not sources:
@@ -262,8 +323,8 @@ def build_method(name: str, body: BodyModel, sources: list[PreparedSource], chec
         return CopyRenderer(sources)
     if name == "lwg":
         generator, _ = load_lwg_generator(None if checkpoint is None else str(checkpoint), device)
-        return LiquidWarpingRenderer(body, sources, generator)
+        return LiquidWarpingRenderer(body, sources, generator, parts=parts)
     background = inpainted_background(sources[0])
     if name == "affine2d":
         return Affine2DRenderer(body, sources, background)
-    return WarpRenderer(body, sources, background)
+    return WarpRenderer(body, sources, background, parts)
