@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
     imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     imitate.add_argument("--device", default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
+    imitate.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
     imitate.add_argument("--background", type=Path, help="put the person on this image or video (default: the source's own background, the person in-painted away)")
     imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
@@ -99,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     swap.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
     swap.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video reference")
+    swap.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
+
+    pers = sub.add_parser("personalize", help="fine-tune the lwg model on photos of one person; use the result with --checkpoint")
+    pers.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
+    pers.add_argument("--steps", type=_positive("--steps"), default=60, help="optimiser steps (default 60)")
+    pers.add_argument("--out", type=Path, required=True, help="the personal model (.pt), for --checkpoint")
+    pers.add_argument("--checkpoint", type=Path, help="the model to start from (default: the shipped model)")
+    pers.add_argument("--size", type=int, default=256, help="side the photos are seen at, 64..1024 (default 256)")
 
     view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about their vertical axis)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
@@ -110,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, affine2d or copy")
     view.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     view.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    view.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
 
     train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
     train.add_argument("--config", type=Path, help="YAML preset overriding the defaults (nested names of liquidwarp.training.config.TrainConfig)")
@@ -144,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, or the baselines copy and affine2d")
     evaluate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     evaluate.add_argument("--out", type=Path, required=True, help="results file (.json)")
+    evaluate.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: fine-tune on each source frame for N steps before generating")
     evaluate.add_argument("--size", type=int, default=256, help="side of the compared frames, 64..1024 (default 256, as the paper)")
     evaluate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
     evaluate.add_argument("--sources-per-video", type=_positive("--sources-per-video"), help="source frames per video (default: self-imitation 2, novel view 8)")
@@ -239,7 +250,22 @@ def _run_fit(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}" + "".join(f", {p}" for p in mesh_files))
 
 
+def _run_personalize(args: argparse.Namespace) -> None:
+    if not 64 <= args.size <= 1024:
+        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    check_output_file(args.out, "model file", (".pt",))
+    for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    from liquidwarp.tasks.personal import personal_model
+
+    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size)
+    print(f"wrote {args.out}: {args.steps} steps in {seconds:.1f} s; use it with --checkpoint {args.out}")
+
+
 def _run_imitate(args: argparse.Namespace) -> None:
+    if args.personalize and args.method != "lwg":
+        raise UsageError("--personalize needs --method lwg")
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     check_output_file(args.out, "output video", (".mp4",))
@@ -256,7 +282,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     result = imitate(
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
         max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
-        checkpoint=args.checkpoint, device=args.device, background=args.background,
+        checkpoint=args.checkpoint, device=args.device, background=args.background, personalize=args.personalize or 0,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
@@ -330,7 +356,7 @@ def _run_swap(args: argparse.Namespace) -> None:
 
     result = swap(
         args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
-        max_frames=args.max_frames, checkpoint=args.checkpoint,
+        max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frame(s) in {result.seconds:.1f} s")
 
@@ -351,7 +377,9 @@ def _run_view(args: argparse.Namespace) -> None:
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
-    result = novel_views(args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint)
+    if args.personalize and args.method != "lwg":
+        raise UsageError("--personalize needs --method lwg")
+    result = novel_views(args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint, personalize=args.personalize or 0)
     print(f"wrote {args.out}: {result.views} view(s) in {result.seconds:.1f} s")
 
 
@@ -424,7 +452,9 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     if args.checkpoint is not None and not args.checkpoint.is_file():
         raise UsageError(f"{args.checkpoint}: no such file")
     checkpoint = None if args.checkpoint is None else str(args.checkpoint)
-    config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics, checkpoint)
+    if args.personalize and args.method != "lwg":
+        raise UsageError("--personalize needs --method lwg")
+    config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics, checkpoint, args.personalize or 0)
     if args.save_frames is not None:
         with atomic_dir(args.save_frames) as tmp:
             results = evaluate(args.data, config, save_frames=tmp)
@@ -505,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_imitate(args)
         elif args.command == "train":
             _run_train(args)
+        elif args.command == "personalize":
+            _run_personalize(args)
         elif args.command == "swap":
             _run_swap(args)
         elif args.command == "view":

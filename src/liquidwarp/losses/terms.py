@@ -192,6 +192,7 @@ class LossWeights:
     face: float = 5.0  # perceptual on head crops
     mask: float = 1.0  # L1 of the attention toward the body mask
     mask_total_variation: float = 1.0  # smoothness of the attention
+    pixel: float = 0.0  # L1 of the transfer output to the target (not in the paper's GAN training; personalisation uses it)
 
 
 def combine_losses(terms: Mapping[str, torch.Tensor], weights: LossWeights = LossWeights()) -> dict[str, torch.Tensor]:

@@ -575,7 +575,9 @@ class GeneratorConfig:
     residual: bool = False  # G_TSF's colour starts from the warped source and G_BG keeps the known pixels (not in the paper)
 
     def build(self) -> LiquidWarpingGenerator:
-        return LiquidWarpingGenerator(**asdict(self))
+        generator = LiquidWarpingGenerator(**asdict(self))
+        generator.config = self  # what it was built from (bundles are saved with it)
+        return generator
 
 
 # The ICCV 2019 sizes: 64-128-256-512, 6 residual blocks, InstanceNorm, LWB by addition.

@@ -46,12 +46,15 @@ class EvaluationConfig:
     sources_per_video: int | None = None  # source frames per video (None: DEFAULT_SOURCES)
     metrics: tuple[str, ...] | None = None  # metric names to compute (None: every registered one)
     checkpoint: str | None = None  # the lwg method's generator (None: the shipped model)
+    personalize: int = 0  # lwg: fine-tune on each source for this many steps first (0: off)
 
     def resolved(self) -> EvaluationConfig:
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"unknown protocol {self.protocol!r}; available: {', '.join(PROTOCOLS)}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; available: {', '.join(METHODS)}")
+        if self.personalize and self.method != "lwg":
+            raise ValueError("personalisation needs the lwg method")
         sources = self.sources_per_video if self.sources_per_video is not None else DEFAULT_SOURCES[self.protocol]
         return replace(self, sources_per_video=sources)
 
@@ -100,6 +103,7 @@ def generate(
     progress: bool = True,
     save: Path | None = None,
     checkpoint: str | None = None,
+    personalize: int = 0,
 ) -> Generated:
     """Run ``method`` over ``trials``; optionally write every frame as a PNG (source | generated |
     ground truth) under ``save``."""
@@ -125,7 +129,7 @@ def generate(
         src_ref = trial.source
         subj = data.subjects[src_ref.subject]
         source = _prepare(body, data, src_ref, views[(src_ref.subject, src_ref.view)], size)
-        renderer = build_method(method, body, [source], checkpoint=checkpoint)
+        renderer = build_method(method, body, [source], checkpoint=checkpoint, personalize=personalize, progress=False)
         source_u8 = (source.image[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
         out.sources.append(source_u8)
         out.source_heads.append(head_crop(body, source.params, source.camera, source_u8))
@@ -266,7 +270,7 @@ def evaluate(
     trials = make_trials(config.protocol, found, views, config.sources_per_video)
     if not trials:
         raise InputError(f"{data_path}: no frames to evaluate on (no person found)")
-    generated = generate(body, data, trials, config.method, config.size, progress, save_frames, config.checkpoint)
+    generated = generate(body, data, trials, config.method, config.size, progress, save_frames, config.checkpoint, config.personalize)
     produced = time.perf_counter()
     metrics = measure(generated, config.metrics, trials[0].paired, progress)
     done = time.perf_counter()

@@ -83,6 +83,7 @@ def imitate(
     checkpoint: Path | None = None,
     device: str = "cpu",
     background: Path | None = None,
+    personalize: int = 0,
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion, over the
     first source's background (the person in-painted away) or over ``background`` (an image, or a
@@ -102,7 +103,7 @@ def imitate(
     # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
-    renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device)
+    renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device, personalize=personalize, progress=progress)
     backgrounds = Backgrounds(background, size) if background is not None else None
     targets = target_params(first.params, ref_seq.params, in_place)
     audio = reference if ref_recovery is not None else None

@@ -308,11 +308,17 @@ def build_method(
     checkpoint: str | Path | None = None,
     device: str = "cpu",
     parts: dict[int, int] | None = None,
+    personalize: int = 0,
+    progress: bool = True,
 ) -> Renderer:
     """The method ``name`` (one of ``METHODS``) bound to ``sources`` (the first one gives the
     background and, for the single-source methods, the appearance). ``checkpoint`` and
-    ``device`` are the ``lwg`` method's (default: the shipped model, on the CPU). ``parts`` (body
-    part index -> source index; ``lwg`` and ``warp`` only) dresses each part from its source."""
+    ``device`` are the ``lwg`` method's (default: the shipped model, on the CPU); ``personalize``
+    > 0 fine-tunes a copy of that generator on the sources for that many steps first
+    (:mod:`liquidwarp.training.personalize`). ``parts`` (body part index -> source index; ``lwg``
+    and ``warp`` only) dresses each part from its source."""
+    if personalize and name != "lwg":
+        raise ValueError(f"personalisation needs the lwg method, not {name!r}")
     if parts is not None and name not in ("lwg", "warp"):
         raise ValueError(f"part-by-part transfer needs the lwg or warp method, not {name!r}")
     if name not in METHODS:
@@ -323,6 +329,11 @@ def build_method(
         return CopyRenderer(sources)
     if name == "lwg":
         generator, _ = load_lwg_generator(None if checkpoint is None else str(checkpoint), device)
+        if personalize:
+            from liquidwarp.training.personalize import PersonalizeConfig
+            from liquidwarp.training.personalize import personalize as tune
+
+            generator, _ = tune(generator, body, sources, PersonalizeConfig(steps=personalize), progress=progress)
         return LiquidWarpingRenderer(body, sources, generator, parts=parts)
     background = inpainted_background(sources[0])
     if name == "affine2d":

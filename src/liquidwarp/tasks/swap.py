@@ -49,6 +49,7 @@ def swap(
     checkpoint: Path | None = None,
     body: BodyModel | None = None,
     progress: bool = True,
+    personalize: int = 0,
 ) -> SwapResult:
     """Write ``out``: an image for a photo reference, an .mp4 for a video reference."""
     from tqdm import tqdm
@@ -84,7 +85,7 @@ def swap(
         donors[group] = 1 + paths.index(path)
     parts = dict.fromkeys(range(len(PART_NAMES)), 0)
     parts.update(assignment(donors))
-    renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts)
+    renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
 
     frames = range(seq.frames)
     images = []

@@ -77,6 +77,7 @@ def novel_views(
     checkpoint: Path | None = None,
     fps: float = 12.0,
     progress: bool = True,
+    personalize: int = 0,
 ) -> ViewResult:
     """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
     (.png/.jpg, one row of up to 6 views per row)."""
@@ -95,7 +96,7 @@ def novel_views(
             raise InputError(f"{path}: a photo is needed, not a video")
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
-    renderer = build_method(method, body, prepared, checkpoint=checkpoint)
+    renderer = build_method(method, body, prepared, checkpoint=checkpoint, personalize=personalize, progress=progress)
     frames = []
     for angle in tqdm(angles, desc="view", unit="view", disable=not progress):
         target = turned(first.params, angle, elevation, first.camera.rotation[0])

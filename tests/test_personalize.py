@@ -1,0 +1,69 @@
+"""Personalisation: fine-tuning a copy of the generator on one person's photos."""
+
+import numpy as np
+import pytest
+import torch
+
+from liquidwarp.cli.main import main
+from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
+from liquidwarp.networks.generator import GeneratorConfig
+from liquidwarp.tasks.methods import LiquidWarpingRenderer, prepare_source
+from liquidwarp.training.checkpoint import load_generator, save_bundle
+from liquidwarp.training.personalize import PersonalizeConfig, personalize
+
+from samples import LAB, needs_samples
+
+TINY = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True)
+
+
+@pytest.fixture(scope="module")
+def source(body):
+    engine = SyntheticEngine(SynthConfig(subjects=1, frames=1, views=1, size=64, seed=12, texture_size=128), body)
+    subject = engine.make_subject(0)
+    rgb = engine.render_view(subject, 0)["rgb"][0]
+    image = (rgb.permute(1, 2, 0).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    return prepare_source(body, image, subject.params.index(0), subject.cameras.index(0), (0.0, 0.0, 64.0), 64)
+
+
+def reconstruction_error(generator, body, source) -> float:
+    """Mean absolute error of re-rendering the source in its own pose and view (0-255)."""
+    out = LiquidWarpingRenderer(body, [source], generator).render(source.params, source.camera)
+    truth = (source.image[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return float(np.abs(out.astype(float) - truth).mean())
+
+
+def test_personalisation_fits_the_person_and_leaves_the_model_unchanged(body, source, one_thread):
+    torch.manual_seed(0)
+    generator = TINY.build().eval()
+    before = {k: v.clone() for k, v in generator.state_dict().items()}
+    start = reconstruction_error(generator, body, source)
+    tuned, seconds = personalize(generator, body, [source], PersonalizeConfig(steps=25, lr=2e-3, zoom=0.1), progress=False)
+    end = reconstruction_error(tuned, body, source)
+    assert end < 0.7 * start, (start, end)
+    assert seconds > 0 and not tuned.training
+    assert all(torch.equal(before[k], v) for k, v in generator.state_dict().items())
+
+
+@needs_samples
+def test_personalize_command_writes_a_model_that_imitate_takes(tmp_path, capsys, monkeypatch):
+    from liquidwarp.io.media import iter_video_frames, probe_video, write_image
+
+    monkeypatch.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path / "cache"))
+    photo = tmp_path / "thrower.png"
+    write_image(photo, next(iter_video_frames(LAB, max_frames=1)))
+    start = tmp_path / "tiny.pt"
+    save_bundle(start, TINY.build(), TINY, {"step": 1})
+    personal = tmp_path / "me.pt"
+    assert main(["personalize", "--source", str(photo), "--steps", "2", "--size", "64", "--checkpoint", str(start), "--out", str(personal)]) == 0
+    _, provenance = load_generator(personal)
+    assert provenance["personalized"] == {"sources": ["thrower.png"], "steps": 2, "size": 64}
+    video = tmp_path / "me.mp4"
+    args = ["imitate", "--source", str(photo), "--reference", str(LAB), "--max-frames", "2", "--size", "64"]
+    assert main([*args, "--checkpoint", str(personal), "--out", str(video)]) == 0
+    assert probe_video(video).frames == 2
+    capsys.readouterr()
+    assert main([*args, "--method", "warp", "--personalize", "3", "--out", str(tmp_path / "x.mp4")]) == 2
+    assert "--personalize needs --method lwg" in capsys.readouterr().err
+    assert main(["personalize", "--source", str(photo), "--out", str(tmp_path / "me.txt")]) == 2
+    assert "ending in .pt" in capsys.readouterr().err
+    assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "me.txt").exists()
