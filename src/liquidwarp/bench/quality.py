@@ -26,14 +26,26 @@ SYNTH = {"subjects": 6, "frames": 24, "views": 3, "size": 256, "fps": 10.0}
 OUTDOOR_PERSON = "131:700,720"  # the walking woman (the man on the utility box is larger in most frames)
 
 
-def tables(out: Path) -> dict[str, tuple[str, Path, dict]]:
-    """Table name -> (protocol, data path, extra EvaluationConfig fields)."""
+PERSONAL_STEPS = 60  # personalisation steps of the lab-personalisation table's "lwg+p60" row
+
+
+def tables(out: Path) -> dict[str, tuple[str, Path, dict, tuple[str, ...] | None]]:
+    """Table name -> (protocol, data path, extra EvaluationConfig fields, the methods it always
+    runs instead of the chosen ones, or None)."""
     return {
-        "synthetic-self-imitation": ("self-imitation", out / "synthetic-data", {}),
-        "synthetic-novel-view": ("novel-view", out / "synthetic-data", {}),
-        "lab-self-imitation": ("self-imitation", SAMPLES / "lab_throw_cam01.mp4", {}),
-        "cross-imitation": ("cross-imitation", out / "cross-data", {}),
+        "synthetic-self-imitation": ("self-imitation", out / "synthetic-data", {}, None),
+        "synthetic-novel-view": ("novel-view", out / "synthetic-data", {}, None),
+        "lab-self-imitation": ("self-imitation", SAMPLES / "lab_throw_cam01.mp4", {}, None),
+        "cross-imitation": ("cross-imitation", out / "cross-data", {}, None),
+        # Personalisation on/off: the source is frame 0, every other frame a target.
+        "lab-personalisation": ("self-imitation", SAMPLES / "lab_throw_cam01.mp4", {"sources_per_video": 1}, ("lwg", f"lwg+p{PERSONAL_STEPS}")),
     }
+
+
+def method_settings(name: str) -> dict:
+    """A row name -> EvaluationConfig fields: a method, or ``lwg+pN`` (lwg personalised N steps)."""
+    method, _, steps = name.partition("+p")
+    return {"method": method, "personalize": int(steps)} if steps else {"method": method}
 
 
 def _prepare_data(out: Path, body: BodyModel, progress: bool) -> None:
@@ -62,16 +74,16 @@ def run(out: Path, methods: tuple[str, ...], only: tuple[str, ...] | None = None
     body = BodyModel()
     _prepare_data(out, body, progress)
     results: dict[str, dict[str, dict]] = {}
-    for table, (protocol, data, extra) in tables(out).items():
+    for table, (protocol, data, extra, fixed) in tables(out).items():
         if only is not None and table not in only:
             continue
-        for method in methods:
+        for method in fixed or methods:
             file = out / f"{table}__{method}.json"
             if resume and file.is_file():
                 results.setdefault(table, {})[method] = json.loads(file.read_text())
                 continue
             start = time.perf_counter()
-            result = evaluate(data, EvaluationConfig(protocol, method, **extra), body, progress=progress)
+            result = evaluate(data, EvaluationConfig(protocol, **method_settings(method), **extra), body, progress=progress)
             result["bench_seconds"] = round(time.perf_counter() - start, 1)
             write_json_atomic(file, result)
             results.setdefault(table, {})[method] = result
