@@ -303,3 +303,32 @@ def test_generator_speed_counts_the_presets_flops():
     assert out["paper"]["gflop_per_frame"] == pytest.approx(83.3 / 64, rel=0.02)
     assert out["small"]["gflop_per_frame"] == pytest.approx(3.3 / 64, rel=0.05)
     assert out["paper"]["frames_per_s"] > 0 and out["small"]["gflop_per_s"] > 0
+
+
+def test_push_pull_fills_holes_from_what_is_known():
+    from liquidwarp.networks.generator import push_pull_fill
+
+    gen = torch.Generator().manual_seed(0)
+    image = torch.rand(2, 3, 20, 24, generator=gen) * 2 - 1
+    hole = torch.zeros(2, 1, 20, 24)
+    hole[..., 5:15, 6:18] = 1
+    out = push_pull_fill(image * (1 - hole), hole)
+    known = hole.expand_as(image) == 0
+    assert torch.equal(out[known], image[known])  # what is known stays
+    assert out[~known].min() >= image.min() and out[~known].max() <= image.max()  # averages only
+    flat = push_pull_fill(torch.full((1, 3, 16, 16), 0.3) * (1 - hole[:1, :, :16, :16]), hole[:1, :, :16, :16])
+    assert torch.allclose(flat, torch.full_like(flat, 0.3), atol=1e-6)  # a flat scene is filled exactly
+
+
+def test_untrained_residual_background_stream_is_the_classical_fill():
+    from liquidwarp.networks.generator import RESIDUAL_LIMIT, BackgroundStream, make_background_input, push_pull_fill
+
+    stream = BackgroundStream(keep_known=True, base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16)
+    image = torch.rand(1, 3, 32, 32) * 1.8 - 0.9
+    mask = torch.zeros(1, 32, 32)
+    mask[:, 8:24, 10:20] = 1
+    x = make_background_input(image, mask)
+    expected = push_pull_fill(x[:, :3], x[:, 3:]).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+    out = stream.background(x)
+    assert torch.allclose(out[:, :, mask[0] == 1], expected[:, :, mask[0] == 1], atol=1e-5)
+    assert torch.equal(out[:, :, mask[0] == 0], image[:, :, mask[0] == 0])

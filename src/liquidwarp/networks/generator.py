@@ -227,20 +227,47 @@ class BackgroundStream(ResUNet):
     """G_BG: (B, 4, H, W) = source with the person blanked ‖ person mask (see
     :func:`make_background_input`) -> (B, 3, H, W) background in [-1, 1] (tanh). Use :meth:`background`.
 
-    With ``keep_known`` the pixels outside the blanked region are the input's own: the network
-    only in-paints the hole (what is known is not re-synthesised, nor blurred).
+    With ``keep_known`` the pixels outside the blanked region are the input's own and the network
+    only changes the hole, starting from a classical fill (:func:`push_pull_fill`): its colour head
+    is zero-initialised and adds to ``atanh`` of that fill, so an untrained G_BG in-paints like the
+    classical method and training improves on it.
     """
 
     def __init__(self, keep_known: bool = False, **widths) -> None:
         super().__init__(4, 3, attention=False, **widths)
         self.keep_known = keep_known
+        if keep_known:
+            with torch.no_grad():
+                self.head.weight.zero_()
+                self.head.bias.zero_()
 
     def background(self, x: torch.Tensor) -> torch.Tensor:
-        out = self(x)[0]
         if not self.keep_known:
-            return out
+            return self(x)[0]
+        raw, _ = self.decode_raw(self.encode(x))
         hole = x[:, 3:4]
-        return x[:, :3] * (1 - hole) + out * hole
+        base = push_pull_fill(x[:, :3].float(), hole.float()).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+        return x[:, :3] * (1 - hole) + torch.tanh(raw + torch.atanh(base).to(raw.dtype)) * hole
+
+
+def push_pull_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Fill the ``hole`` (B, 1, H, W; 1 = unknown) of ``image`` (B, C, H, W) by push-pull: average
+    the known pixels down an image pyramid, then back up, each level keeping what it knows and
+    taking the rest from the coarser level (Gortler et al., "The Lumigraph", SIGGRAPH 1996).
+    Known pixels are unchanged; a hole with nothing known anywhere becomes 0."""
+    known = 1 - hole
+    levels = []
+    value, weight = image * known, known
+    while min(value.shape[-2:]) > 1:
+        levels.append((value, weight))
+        value = F.avg_pool2d(value, 2, ceil_mode=True)
+        weight = F.avg_pool2d(weight, 2, ceil_mode=True)
+    fill = value / weight.clamp(min=1e-6)
+    for value, weight in reversed(levels):
+        coarse = F.interpolate(fill, size=value.shape[-2:], mode="bilinear", align_corners=False)
+        confidence = (weight * 4).clamp(max=1.0)  # a quarter of a 2 x 2 block known is enough
+        fill = value / weight.clamp(min=1e-6) * confidence + coarse * (1 - confidence)
+    return fill * hole + image * known
 
 
 class SourceIdentityStream(ResUNet):
