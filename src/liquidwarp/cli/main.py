@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--only", help="comma-separated tables: synthetic-self-imitation, synthetic-novel-view, lab-self-imitation, cross-imitation")
     quality.add_argument("--no-resume", action="store_true", help="redo runs whose results file exists")
     quality.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
+    tasks = bench_sub.add_parser("tasks", help="part-by-part transfer, front + back sources and personalisation cost (synthetic)")
+    tasks.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -500,6 +502,10 @@ def _run_bench(args: argparse.Namespace) -> None:
             with atomic_file(args.markdown) as tmp:
                 tmp.write_text(text)
         return
+    elif args.suite == "tasks":
+        from liquidwarp.bench import tasks
+
+        results = tasks.run()
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 
