@@ -81,6 +81,14 @@ def test_view_command_writes_images_grids_and_videos(tmp_path, photo, capsys):
     video = tmp_path / "turn.mp4"
     assert main(["view", "--source", str(photo), "--angles", "0:90:30", "--size", "64", "--elevation", "20", "--out", str(video)]) == 0
     assert probe_video(video).frames == 3
+    blue = tmp_path / "blue.png"
+    from liquidwarp.io.media import write_image
+
+    write_image(blue, np.broadcast_to(np.array([20, 40, 220], np.uint8), (40, 70, 3)).copy())
+    placed = tmp_path / "placed.png"
+    assert main(["view", "--source", str(photo), "--angle", "90", "--method", "warp", "--size", "64", "--background", str(blue), "--out", str(placed)]) == 0
+    corners = read_image(placed)[:8, :8].reshape(-1, 3).astype(int)
+    assert np.abs(corners - [20, 40, 220]).max() <= 1
     capsys.readouterr()
     for args, words in (
         (["--angles", "0:10:-5"], "give no angle"),

@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     swap.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
     swap.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video reference")
+    swap.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     swap.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
 
     pers = sub.add_parser("personalize", help="fine-tune the lwg model on photos of one person; use the result with --checkpoint")
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, affine2d or copy")
     view.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     view.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    view.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     view.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
 
     train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
@@ -274,11 +276,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
-    if args.background is not None:
-        from liquidwarp.io.media import is_image_path, is_video_path
-
-        if not (is_image_path(args.background) or is_video_path(args.background)):
-            raise UsageError(f"{args.background}: a background must be an image or a video")
+    _check_background(args.background)
     from liquidwarp.tasks.imitate import imitate
 
     result = imitate(
@@ -336,6 +334,17 @@ def _run_train(args: argparse.Namespace) -> None:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 
 
+def _check_background(path: Path | None) -> None:
+    if path is None:
+        return
+    from liquidwarp.io.media import is_image_path, is_video_path
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    if not (is_image_path(path) or is_video_path(path)):
+        raise UsageError(f"{path}: a background must be an image or a video")
+
+
 def _run_swap(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
@@ -354,11 +363,12 @@ def _run_swap(args: argparse.Namespace) -> None:
         check_output_file(args.out, "output video", (".mp4",))
     else:
         check_output_file(args.out, "output image", (".png", ".jpg", ".jpeg"))
+    _check_background(args.background)
     from liquidwarp.tasks.swap import swap
 
     result = swap(
         args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
-        max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0,
+        max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0, background=args.background,
     )  # fmt: skip
     print(f"wrote {args.out}: {result.frames} frame(s) in {result.seconds:.1f} s")
 
@@ -381,7 +391,11 @@ def _run_view(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: no such file")
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
-    result = novel_views(args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint, personalize=args.personalize or 0)
+    _check_background(args.background)
+    result = novel_views(
+        args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint,
+        personalize=args.personalize or 0, background=args.background,
+    )  # fmt: skip
     print(f"wrote {args.out}: {result.views} view(s) in {result.seconds:.1f} s")
 
 

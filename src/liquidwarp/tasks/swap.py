@@ -50,6 +50,7 @@ def swap(
     body: BodyModel | None = None,
     progress: bool = True,
     personalize: int = 0,
+    background: Path | None = None,
 ) -> SwapResult:
     """Write ``out``: an image for a photo reference, an .mp4 for a video reference."""
     from tqdm import tqdm
@@ -58,7 +59,7 @@ def swap(
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import build_method, inpainted_background, prepare_source, to_uint8
     from liquidwarp.tasks.recover import recover
-    from liquidwarp.tasks.views import VIEW_MARGIN, crop_camera, grow_crop
+    from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, crop_camera, grow_crop
 
     start = time.perf_counter()
     chosen = {"head": head or source, "upper": upper or source, "lower": lower or source}
@@ -86,6 +87,7 @@ def swap(
     parts = dict.fromkeys(range(len(PART_NAMES)), 0)
     parts.update(assignment(donors))
     renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
+    backgrounds = Backgrounds(background, size) if background is not None else None
 
     frames = range(seq.frames)
     images = []
@@ -94,7 +96,8 @@ def swap(
         if not seq.found[t]:  # nobody to dress: the frame as it is
             images.append(to_uint8(here.image))
             continue
-        images.append(renderer.render(seq.params.index(t), camera, inpainted_background(here)))
+        behind = inpainted_background(here) if backgrounds is None else backgrounds(t)
+        images.append(renderer.render(seq.params.index(t), camera, behind))
     out = Path(out)
     if ref.footage.is_video:
         with VideoWriter(out, seq.fps) as writer:

@@ -78,6 +78,7 @@ def novel_views(
     fps: float = 12.0,
     progress: bool = True,
     personalize: int = 0,
+    background: Path | None = None,
 ) -> ViewResult:
     """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
     (.png/.jpg, one row of up to 6 views per row)."""
@@ -87,6 +88,7 @@ def novel_views(
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.recover import recover
+    from liquidwarp.tasks.views import Backgrounds
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
@@ -97,10 +99,11 @@ def novel_views(
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
     renderer = build_method(method, body, prepared, checkpoint=checkpoint, personalize=personalize, progress=progress)
+    backgrounds = Backgrounds(background, size) if background is not None else None
     frames = []
-    for angle in tqdm(angles, desc="view", unit="view", disable=not progress):
+    for k, angle in enumerate(tqdm(angles, desc="view", unit="view", disable=not progress)):
         target = turned(first.params, angle, elevation, first.camera.rotation[0])
-        frames.append(renderer.render(target, first.camera))
+        frames.append(renderer.render(target, first.camera, None if backgrounds is None else backgrounds(k)))
     out = Path(out)
     if out.suffix.lower() == ".mp4":
         with VideoWriter(out, fps) as writer:
