@@ -2,6 +2,8 @@
 
 import json
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -129,6 +131,7 @@ def test_evaluate_command_writes_results_and_frames(dataset, tmp_path, capsys):
         (["--protocol", "novel-view", "--metrics", "psnr,nope"], "unknown metric"),
         (["--protocol", "self-imitation", "--size", "16"], "--size"),
         (["--protocol", "telepathy"], "invalid choice"),
+        (["--protocol", "self-imitation", "--method", "warp", "--personalize", "3"], "--personalize needs --method lwg"),
     ],
 )
 def test_evaluate_command_refuses_bad_options(dataset, tmp_path, capsys, extra, message):
@@ -162,3 +165,12 @@ def test_warp_beats_the_baselines_on_real_self_imitation(body):
         assert scores["warp"]["ssim"] > scores[baseline]["ssim"], scores
         assert scores["warp"]["psnr"] > scores[baseline]["psnr"], scores
         assert scores["warp"]["vgg19_perceptual"] < scores[baseline]["vgg19_perceptual"], scores
+
+
+def test_quality_bench_rows_name_their_settings():
+    from liquidwarp.bench.quality import PERSONAL_STEPS, method_settings, tables
+
+    assert method_settings("warp") == {"method": "warp"}
+    assert method_settings("lwg+p60") == {"method": "lwg", "personalize": 60}
+    protocol, _, extra, fixed = tables(Path("out"))["lab-personalisation"]
+    assert protocol == "self-imitation" and extra == {"sources_per_video": 1} and fixed == ("lwg", f"lwg+p{PERSONAL_STEPS}")
