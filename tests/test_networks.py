@@ -332,3 +332,19 @@ def test_untrained_residual_background_stream_is_the_classical_fill():
     out = stream.background(x)
     assert torch.allclose(out[:, :, mask[0] == 1], expected[:, :, mask[0] == 1], atol=1e-5)
     assert torch.equal(out[:, :, mask[0] == 0], image[:, :, mask[0] == 0])
+
+
+def test_attention_prior_starts_as_the_target_silhouette():
+    from liquidwarp.networks.generator import dummy_transfer_inputs
+
+    config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0)
+    generator = config.build().eval()
+    encoded, target_map, flows = dummy_transfer_inputs(generator, (32, 32))
+    target_map = torch.full_like(target_map, -1.0)  # background code everywhere ...
+    target_map[..., 8:24, 12:20] = 0.3  # ... but a body here
+    with torch.no_grad():
+        out = generator.transfer(encoded, target_map, flows)
+    body = torch.zeros(1, 1, 32, 32, dtype=torch.bool)
+    body[..., 8:24, 12:20] = True
+    assert torch.allclose(out.attention[body], torch.sigmoid(torch.tensor(6.0)))
+    assert torch.allclose(out.attention[~body], torch.sigmoid(torch.tensor(-6.0)))

@@ -203,13 +203,18 @@ class ResUNet(nn.Module):
             residual.append(h)
         return SourceFeatures(tuple(encoder), tuple(residual))
 
-    def decode_raw(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Features -> the colour head's raw output (N, out_channels, H, W) (before tanh) and
-        the attention (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
+    def head_output(self, features: SourceFeatures) -> torch.Tensor:
+        """Features -> the head's raw output (N, out_channels [+ 1], H, W): colour before tanh,
+        then the attention logit."""
         h = features.residual[-1] if features.residual else features.encoder[-1]
         for up, skip in zip(self.up, reversed(features.encoder[:-1])):
             h = up(h, skip)
-        out = self.head(h)
+        return self.head(h)
+
+    def decode_raw(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features -> the colour head's raw output (N, out_channels, H, W) (before tanh) and
+        the attention (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
+        out = self.head_output(features)
         attention = torch.sigmoid(out[:, self.out_channels :]) if self.attention else None
         return out[:, : self.out_channels], attention
 
@@ -293,14 +298,19 @@ class TransferStream(ResUNet):
     the matching G_SID features of every source, warped by that source's flow.
     """
 
-    def __init__(self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, **widths) -> None:
+    def __init__(self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, attention_prior: float = 0.0, **widths) -> None:
         super().__init__(6, 3, attention=True, **widths)
         self.fusion = nn.ModuleList(LiquidWarpingBlock(c, mode=fusion, modulation=modulation) for c in self.tap_channels)
         self.residual = residual
+        self.attention_prior = attention_prior
         if residual:  # start as the identity on the warped pixels: the colour head's weights at 0
             with torch.no_grad():
                 self.head.weight[:3].zero_()
                 self.head.bias[:3].zero_()
+        if attention_prior:  # start as the target body's silhouette: the attention head at 0
+            with torch.no_grad():
+                self.head.weight[3:].zero_()
+                self.head.bias[3:].zero_()
 
     def forward(self, x: torch.Tensor, sources: SourceFeatures, flows: Sequence[WarpField]) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, 6, H, W); ``sources`` with (B, S, C, h, w) tensors; S flows of (B, H, W).
@@ -316,11 +326,20 @@ class TransferStream(ResUNet):
             return self.fusion[index](feature, taps[index], resized[size])
 
         features = self.encode(x, fuse)
-        if not self.residual:
+        if not self.residual and not self.attention_prior:
             return self.decode(features)
+        out = self.head_output(features)
+        raw, logit = out[:, :3], out[:, 3:]
+        if self.attention_prior:
+            # A = sigmoid(logit + prior * (+1 on the target body, -1 elsewhere)): the body's
+            # silhouette (C_t is BACKGROUND_CODE = -1 off the body) until the network changes it.
+            body = (x[:, 3:6] > -1 + 1e-3).any(dim=1, keepdim=True).to(logit.dtype)
+            logit = logit + self.attention_prior * (2 * body - 1)
+        attention = torch.sigmoid(logit)
+        if not self.residual:
+            return torch.tanh(raw), attention
         # Residual colour: P = tanh(raw + atanh(warped source)) where a source sees the pixel,
         # tanh(raw) elsewhere; so P equals the warped source until the network changes it.
-        raw, attention = self.decode_raw(features)
         warped = x[:, :3].float().clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
         return torch.tanh(raw + torch.atanh(warped).to(raw.dtype)), attention
 
@@ -474,6 +493,7 @@ class LiquidWarpingGenerator(nn.Module):
         fusion: Fusion = "add",
         modulation: bool = False,
         residual: bool = False,
+        attention_prior: float = 0.0,
     ) -> None:
         super().__init__()
         widths = dict(
@@ -485,7 +505,7 @@ class LiquidWarpingGenerator(nn.Module):
         )
         self.background_stream = BackgroundStream(keep_known=residual, **widths)
         self.source_stream = SourceIdentityStream(**widths)
-        self.transfer_stream = TransferStream(fusion=fusion, modulation=modulation, residual=residual, **widths)
+        self.transfer_stream = TransferStream(fusion=fusion, modulation=modulation, residual=residual, attention_prior=attention_prior, **widths)
 
     def encode_sources(
         self,
@@ -600,6 +620,7 @@ class GeneratorConfig:
     fusion: Fusion = "add"  # Liquid Warping Block: "add" (ICCV) or "attention" (successor-like)
     modulation: bool = False  # SPADE-style scale/shift after attention fusion
     residual: bool = False  # G_TSF's colour starts from the warped source and G_BG keeps the known pixels (not in the paper)
+    attention_prior: float = 0.0  # > 0: G_TSF's attention starts as the target body's silhouette, logit +-prior (not in the paper)
 
     def build(self) -> LiquidWarpingGenerator:
         generator = LiquidWarpingGenerator(**asdict(self))
@@ -613,7 +634,7 @@ PAPER = GeneratorConfig(base_channels=64, downsamplings=3, residual_blocks=6, ma
 # transfer stream (PAPER: 83.3). Timings in the module docstring.
 # ``residual``: a network this small, trained for hours on a CPU, cannot learn to copy the warped
 # pixels exactly; it starts from them and learns what to change (see TransferStream).
-SMALL = GeneratorConfig(base_channels=16, downsamplings=3, residual_blocks=2, max_channels=128, fusion="add", residual=True)
+SMALL = GeneratorConfig(base_channels=16, downsamplings=3, residual_blocks=2, max_channels=128, fusion="add", residual=True, attention_prior=6.0)
 
 PRESETS = {"paper": PAPER, "small": SMALL}
 

@@ -260,8 +260,17 @@ class LiquidWarpingRenderer:
     """The ``lwg`` method: sources encoded once, G_TSF per frame."""
 
     def __init__(
-        self, body: BodyModel, sources: list[PreparedSource], generator, background: torch.Tensor | None = None, parts: dict[int, int] | None = None
+        self,
+        body: BodyModel,
+        sources: list[PreparedSource],
+        generator,
+        background: torch.Tensor | None = None,
+        parts: dict[int, int] | None = None,
+        margin: float = INPAINT_DILATION,
     ) -> None:
+        """``background`` (1, 3, S, S) in [0, 1] replaces G_BG's; ``margin`` (of the side) is how
+        far past the first source's body G_BG redoes the background (as the other methods'
+        in-painting)."""
         from liquidwarp.data.pairs import blank_background
 
         self.owner = part_owner(parts)
@@ -275,7 +284,7 @@ class LiquidWarpingRenderer:
         masks = torch.stack([s.fragments.mask[0].float() for s in sources])[None].to(self.device)  # (1, S, H, W)
         maps = torch.stack([correspondence_map(s.fragments, body.faces, self.codes)[0].float() for s in sources])[None].to(self.device)
         with torch.no_grad(), self._autocast():
-            self.encoded = generator.encode_sources(images, masks, maps, blank_background(images[:, 0], masks[:, :1]), decode=False)
+            self.encoded = generator.encode_sources(images, masks, maps, blank_background(images[:, 0], masks[:, :1], margin), decode=False)
         self.background = self.encoded.background.float() if background is None else background.to(self.device) * 2 - 1
 
     def _autocast(self):
