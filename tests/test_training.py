@@ -19,7 +19,9 @@ from liquidwarp.training.config import config_from_dict, load_config
 from liquidwarp.training.loop import Losses, build_models, discriminator_step, generate, generator_step, learning_rate
 
 TINY = {
-    "generator": {"base_channels": 8, "downsamplings": 2, "residual_blocks": 1, "max_channels": 16},
+    # The paper's formulation: every parameter learns from the first step (the zero-initialised heads
+    # of the residual / prior variants hold back their streams until the heads move).
+    "generator": {"base_channels": 8, "downsamplings": 2, "residual_blocks": 1, "max_channels": 16, "residual": False, "attention_prior": 0.0},
     "discriminator": {"base_channels": 8, "n_layers": 2},
     "optim": {"batch_size": 2, "steps": 4},
     "run": {"log_every": 1, "sample_every": 2, "checkpoint_every": 2, "bf16": False},
