@@ -7,7 +7,7 @@ import pytest
 
 from liquidwarp.cli.main import main
 
-from samples import LAB, needs_samples
+from samples import LAB, needs_samples, lab_photo
 
 pytestmark = needs_samples
 
@@ -22,11 +22,7 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    from liquidwarp.io.media import iter_video_frames, write_image
-
-    path = tmp_path_factory.mktemp("photos") / "thrower.png"
-    write_image(path, next(iter_video_frames(LAB, max_frames=1)))
-    return path
+    return lab_photo(tmp_path_factory.mktemp("photos"))
 
 
 def one_line_error(capsys, *words):

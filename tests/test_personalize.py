@@ -11,7 +11,7 @@ from liquidwarp.tasks.methods import LiquidWarpingRenderer, prepare_source
 from liquidwarp.training.checkpoint import load_generator, save_bundle
 from liquidwarp.training.personalize import PersonalizeConfig, personalize
 
-from samples import LAB, needs_samples
+from samples import LAB, needs_samples, lab_photo
 
 TINY = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True)
 
@@ -46,11 +46,10 @@ def test_personalisation_fits_the_person_and_leaves_the_model_unchanged(body, so
 
 @needs_samples
 def test_personalize_command_writes_a_model_that_imitate_takes(tmp_path, capsys, monkeypatch):
-    from liquidwarp.io.media import iter_video_frames, probe_video, write_image
+    from liquidwarp.io.media import probe_video
 
     monkeypatch.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path / "cache"))
-    photo = tmp_path / "thrower.png"
-    write_image(photo, next(iter_video_frames(LAB, max_frames=1)))
+    photo = lab_photo(tmp_path)
     start = tmp_path / "tiny.pt"
     save_bundle(start, TINY.build(), TINY, {"step": 1})
     personal = tmp_path / "me.pt"

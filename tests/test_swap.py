@@ -8,7 +8,7 @@ from liquidwarp.body.model import PART_INDEX
 from liquidwarp.cli.main import main
 from liquidwarp.tasks.swap import assignment
 
-from samples import LAB, needs_samples
+from samples import LAB, needs_samples, lab_photo
 
 @pytest.mark.parametrize("method", ["warp"])
 def test_each_part_takes_its_colour_from_its_own_source(body, method):
@@ -25,11 +25,10 @@ def test_assignment_maps_groups_to_every_part_of_them():
 
 @needs_samples
 def test_swap_command_on_real_photos_and_video(tmp_path, capsys, monkeypatch):
-    from liquidwarp.io.media import iter_video_frames, probe_video, read_image, write_image
+    from liquidwarp.io.media import probe_video, read_image
 
     monkeypatch.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path / "cache"))
-    thrower = tmp_path / "thrower.png"
-    write_image(thrower, next(iter_video_frames(LAB, max_frames=1)))
+    thrower = lab_photo(tmp_path)
     still = tmp_path / "still.png"
     assert main(["swap", "--reference", str(thrower), "--upper", str(thrower), "--size", "96", "--method", "warp", "--out", str(still)]) == 0
     assert read_image(still).shape == (96, 96, 3)

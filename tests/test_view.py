@@ -11,7 +11,7 @@ from liquidwarp.cli.main import main
 from liquidwarp.geometry.rotations import axis_angle_to_matrix
 from liquidwarp.tasks.view import grid, parse_angles, turned
 
-from samples import LAB, needs_samples
+from samples import LAB, needs_samples, lab_photo
 
 
 def test_parse_angles_is_a_range_in_degrees():
@@ -54,15 +54,11 @@ def test_grid_lays_views_out_in_rows():
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    from liquidwarp.io.media import iter_video_frames, write_image
-
     if not LAB.is_file():
         pytest.skip("../shared/samples is missing")
     mp = pytest.MonkeyPatch()
     mp.setenv("LIQUIDWARP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    path = tmp_path_factory.mktemp("photos") / "thrower.png"
-    write_image(path, next(iter_video_frames(LAB, max_frames=1)))
-    yield path
+    yield lab_photo(tmp_path_factory.mktemp("photos"))
     mp.undo()
 
 

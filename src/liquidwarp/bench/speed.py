@@ -43,6 +43,17 @@ def _median_fps(seconds: list[float]) -> float:
     return float(1.0 / np.median(seconds))
 
 
+def _render_fps(renderer, seq, camera, frames: int) -> float:
+    """Median frames/s of ``renderer.render`` over the sequence's first ``frames`` bodies, the
+    first (warm-up) frame left out."""
+    times = []
+    for t in range(frames):
+        start = time.perf_counter()
+        renderer.render(seq.params.index(t), camera)
+        times.append(time.perf_counter() - start)
+    return _median_fps(times[1:])
+
+
 def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...] = RESOLUTIONS, progress: bool = True) -> dict:
     from tqdm import tqdm
 
@@ -108,25 +119,14 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
         bar.update(1)
         row["warp"] = _median_fps(warp_times[1:])
         bar.update(1)
-        affine = build_method("affine2d", body, [source])
-        times = []
-        for t in range(frames):
-            start = time.perf_counter()
-            affine.render(seq.params.index(t), camera)
-            times.append(time.perf_counter() - start)
-        row["affine2d"] = _median_fps(times[1:])
+        row["affine2d"] = _render_fps(build_method("affine2d", body, [source]), seq, camera, frames)
         bar.update(1)
         try:
             lwg = build_method("lwg", body, [source])
         except InputError as error:
             results.setdefault("skipped", {})["lwg_method_total"] = str(error)
         else:
-            times = []
-            for t in range(frames):
-                start = time.perf_counter()
-                lwg.render(seq.params.index(t), camera)
-                times.append(time.perf_counter() - start)
-            row["lwg_method_total"] = _median_fps(times[1:])
+            row["lwg_method_total"] = _render_fps(lwg, seq, camera, frames)
         bar.update(1)
         row["warp_method_total"] = 1.0 / (1.0 / row["render_flow"] + 1.0 / row["warp"])
         results["stages"][str(size)] = {k: round(v, 2) for k, v in row.items()}
