@@ -348,3 +348,73 @@ def test_attention_prior_starts_as_the_target_silhouette():
     body[..., 8:24, 12:20] = True
     assert torch.allclose(out.attention[body], torch.sigmoid(torch.tensor(6.0)))
     assert torch.allclose(out.attention[~body], torch.sigmoid(torch.tensor(-6.0)))
+
+
+def test_unseen_body_pixels_are_filled_from_the_seen_ones_and_nothing_else_changes():
+    from liquidwarp.networks.generator import fill_unseen_body
+
+    image = torch.zeros(1, 3, 16, 16)
+    image[:, 0] = 0.4  # red everywhere the source sees
+    seen = torch.zeros(1, 16, 16, dtype=torch.bool)
+    seen[:, 2:14, 2:8] = True  # the left half of the body is seen
+    target_map = torch.full((1, 3, 16, 16), -1.0)
+    target_map[..., 2:14, 2:14] = 0.2  # the body
+    out = fill_unseen_body(image * seen[:, None], seen, target_map)
+    hole = torch.zeros(1, 16, 16, dtype=torch.bool)
+    hole[:, 2:14, 8:14] = True
+    assert torch.allclose(out[:, 0][hole], torch.tensor(0.4)) and torch.all(out[:, 1:, hole[0]] == 0)
+    off_body = ~(seen | hole)
+    assert torch.all(out[:, :, off_body[0]] == 0)  # the background stays as it was
+    assert torch.equal(out[:, :, seen[0]], (image * seen[:, None])[:, :, seen[0]])
+
+
+def test_untrained_filled_transfer_is_the_warped_source_with_its_unseen_pixels_filled():
+    from liquidwarp.networks.generator import RESIDUAL_LIMIT, fill_unseen_body
+    from liquidwarp.warping.flow import WarpField, warp
+
+    config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0, fill_unseen=True)
+    generator = config.build().eval()
+    gen = torch.Generator().manual_seed(1)
+    images = torch.rand(1, 1, 3, 32, 32, generator=gen) * 0.4 + 0.3  # colours in [0.3, 0.7]
+    masks = torch.ones(1, 1, 32, 32)
+    with torch.no_grad():
+        encoded = generator.encode_sources(images, masks, images, decode=False)
+    flow = WarpField.identity(1, (32, 32))
+    valid = flow.valid.clone()
+    valid[:, 10:20, 16:24] = False  # a patch of the body no source sees
+    flow = WarpField(flow.grid, valid)
+    target_map = torch.full((1, 3, 32, 32), -1.0)
+    target_map[..., 4:28, 8:26] = 0.1
+    with torch.no_grad():
+        out = generator.transfer(encoded, target_map, [flow])
+    expected = fill_unseen_body(warp(encoded.foreground[:, 0], flow), valid, target_map).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+    body = target_map[:, :1] > -1
+    assert torch.allclose(out.colour.expand_as(expected)[body.expand_as(expected)], expected[body.expand_as(expected)], atol=1e-5)
+    hole = ~valid[:, None] & body
+    assert out.colour[hole.expand_as(out.colour)].min() > 0.29  # filled from the seen colours, not the 0 of "unseen"
+
+
+def test_each_source_fills_only_the_region_it_dresses():
+    from liquidwarp.warping.flow import WarpField
+
+    config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0, fill_unseen=True)
+    generator = config.build().eval()
+    red, blue = torch.tensor([0.8, -0.8, -0.8]), torch.tensor([-0.8, -0.8, 0.8])
+    images = torch.stack([red.view(3, 1, 1).expand(3, 32, 32), blue.view(3, 1, 1).expand(3, 32, 32)])[None]
+    with torch.no_grad():
+        encoded = generator.encode_sources(images, torch.ones(1, 2, 32, 32), images, decode=False)
+    target_map = torch.full((1, 3, 32, 32), -1.0)
+    target_map[..., 4:28, 4:28] = 0.1  # the body
+    top = torch.zeros(1, 32, 32, dtype=torch.bool)
+    top[:, :16] = True
+    identity = WarpField.identity(1, (32, 32))
+    seen_red = top.clone()
+    seen_red[:, 8:16] = False  # red (dressing the top half) sees only its first rows
+    seen_blue = torch.zeros_like(top)
+    seen_blue[:, 26:28, 4:6] = True  # blue (the bottom half) sees one small patch, far from most of it
+    flows = [WarpField(identity.grid, seen_red), WarpField(identity.grid, seen_blue)]
+    with torch.no_grad():
+        out = generator.transfer(encoded, target_map, flows, regions=[top, ~top])
+    colour = out.colour[0]
+    assert torch.allclose(colour[:, 10, 4:28], red[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen top: from red
+    assert torch.allclose(colour[:, 18, 4:28], blue[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen bottom: from blue, next to red

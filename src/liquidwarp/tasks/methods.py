@@ -39,7 +39,7 @@ from liquidwarp.body.model import PART_NAMES, BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
 from liquidwarp.rendering.bake import bake_texture
 from liquidwarp.rendering.rasterize import Fragments, rasterize
-from liquidwarp.rendering.shading import sample_texture
+from liquidwarp.rendering.shading import render_face_labels, sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
 from liquidwarp.tasks import METHODS
 from liquidwarp.tasks.views import crop_camera, crop_image
@@ -163,9 +163,7 @@ class WarpRenderer:
         if self.owner is None:
             filled = sample_texture(frags, body.face_uvs, self.texture)
         else:
-            from liquidwarp.rendering.shading import render_face_labels
-
-            owner = self.owner[render_face_labels(frags, body.face_parts)]  # (1, H, W)
+            owner = pixel_owner(frags, body, self.owner)
             filled = torch.zeros_like(colour)
             for k, texture in enumerate(self.textures):
                 filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
@@ -201,10 +199,13 @@ def restrict_to_parts(valid: torch.Tensor, frags: Fragments, body: BodyModel, ow
     part that source dresses (``owner`` from :func:`part_owner`; None keeps everything)."""
     if owner is None:
         return valid
-    from liquidwarp.rendering.shading import render_face_labels
+    return valid & (pixel_owner(frags, body, owner) == source) & frags.mask
 
-    labels = render_face_labels(frags, body.face_parts)  # -1 background -> owner[-1]
-    return valid & (owner[labels] == source) & frags.mask
+
+def pixel_owner(frags: Fragments, body: BodyModel, owner: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) the source that dresses each pixel's body part (``owner`` from
+    :func:`part_owner`; background pixels map to source 0)."""
+    return owner[render_face_labels(frags, body.face_parts)]
 
 
 def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
@@ -306,8 +307,12 @@ class LiquidWarpingRenderer:
                 flows.append(WarpField(field.grid.float().to(self.device), valid.to(self.device)))
             target_map = correspondence_map(frags, body.faces, self.codes).float().to(self.device)
             behind = self.background if background is None else background.to(self.device) * 2 - 1
+            regions = None
+            if self.owner is not None:
+                owner = pixel_owner(frags, body, self.owner)
+                regions = [((owner == k) & frags.mask).to(self.device) for k in range(len(self.sources))]
             with self._autocast():
-                out = self.generator.transfer(self.encoded, target_map, flows, background=behind)
+                out = self.generator.transfer(self.encoded, target_map, flows, background=behind, regions=regions)
         return to_uint8((out.image.float().cpu() + 1) / 2)
 
 

@@ -107,6 +107,7 @@ def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: 
         "face": losses.face(image, batch.target_image, batch.head_box),
         "mask": attention_mask_loss(out.attention.float(), batch.target_mask[:, 0]),
         "mask_total_variation": total_variation(out.attention.float()),
+        "pixel": (image - batch.target_image).abs().mean(),
     }
     named = combine_losses(terms, config.losses)
     named["total"].backward()
