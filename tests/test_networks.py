@@ -346,8 +346,13 @@ def test_attention_prior_starts_as_the_target_silhouette():
         out = generator.transfer(encoded, target_map, flows)
     body = torch.zeros(1, 1, 32, 32, dtype=torch.bool)
     body[..., 8:24, 12:20] = True
-    assert torch.allclose(out.attention[body], torch.sigmoid(torch.tensor(6.0)))
-    assert torch.allclose(out.attention[~body], torch.sigmoid(torch.tensor(-6.0)))
+    inner = torch.zeros_like(body)
+    inner[..., 9:23, 13:19] = True
+    assert torch.allclose(out.attention[inner], torch.sigmoid(torch.tensor(6.0)), atol=1e-6)
+    assert torch.allclose(out.attention[~body], torch.sigmoid(torch.tensor(-6.0)), atol=1e-6)
+    # The edge row is feathered: a corner pixel has 4 of its 9 neighbours on the body, an edge one 6.
+    assert torch.allclose(out.attention[0, 0, 8, 12], torch.tensor(4 / 9), atol=1e-5)
+    assert torch.allclose(out.attention[0, 0, 8, 15], torch.tensor(6 / 9), atol=1e-5)
 
 
 def test_unseen_body_pixels_are_filled_from_the_seen_ones_and_nothing_else_changes():

@@ -33,10 +33,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from liquidwarp.body.model import PART_NAMES, BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
+from liquidwarp.networks.generator import feather_silhouette
 from liquidwarp.rendering.bake import bake_texture
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import render_face_labels, sample_texture
@@ -169,8 +169,7 @@ class WarpRenderer:
                 filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
         body_rgb = torch.where(seen[:, None], colour, filled)
         # Feathering the silhouette's inner pixel row avoids a cut-out look against the background.
-        mask = frags.mask[:, None].float()
-        alpha = mask * F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+        alpha = feather_silhouette(frags.mask[:, None].float())
         behind = self.background if background is None else background
         return to_uint8(body_rgb * alpha + behind * (1 - alpha))
 
