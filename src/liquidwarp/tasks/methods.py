@@ -143,11 +143,7 @@ class WarpRenderer:
         self.sources = sources
         self.background = background
         self.owner = part_owner(parts)
-        atlas = UVAtlas.build(body.face_uvs, TEXTURE_SIZE)
-        if self.owner is None:
-            self.texture = merged_texture(body, sources, atlas)
-        else:  # each part's unseen pixels from its own source's texture
-            self.textures = [merged_texture(body, [src], atlas) for src in sources]
+        self.fill = TextureFill(body, sources, self.owner)
 
     def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
         body = self.body
@@ -160,18 +156,36 @@ class WarpRenderer:
             warped.append(warp(src.image, field))
             valid.append(restrict_to_parts(field.valid, frags, body, self.owner, k))
         colour, seen = merge_sources(torch.stack(warped), torch.stack(valid))
-        if self.owner is None:
-            filled = sample_texture(frags, body.face_uvs, self.texture)
-        else:
-            owner = pixel_owner(frags, body, self.owner)
-            filled = torch.zeros_like(colour)
-            for k, texture in enumerate(self.textures):
-                filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
-        body_rgb = torch.where(seen[:, None], colour, filled)
+        body_rgb = torch.where(seen[:, None], colour, self.fill(frags))
         # Feathering the silhouette's inner pixel row avoids a cut-out look against the background.
         alpha = feather_silhouette(frags.mask[:, None].float())
         behind = self.background if background is None else background
         return to_uint8(body_rgb * alpha + behind * (1 - alpha))
+
+
+class TextureFill:
+    """The colour of body pixels no source sees: a texture baked from all sources (unseen texels
+    take their part's mean seen colour), or with ``owner`` (see :func:`part_owner`) each part from
+    its own source's texture."""
+
+    def __init__(self, body: BodyModel, sources: list[PreparedSource], owner: torch.Tensor | None = None) -> None:
+        self.body, self.owner = body, owner
+        atlas = UVAtlas.build(body.face_uvs, TEXTURE_SIZE)
+        if owner is None:
+            self.textures = [merged_texture(body, sources, atlas)]
+        else:
+            self.textures = [merged_texture(body, [src], atlas) for src in sources]
+
+    def __call__(self, frags: Fragments) -> torch.Tensor:
+        """(B, 3, H, W) in [0, 1] for the rendered body ``frags``."""
+        body = self.body
+        if self.owner is None:
+            return sample_texture(frags, body.face_uvs, self.textures[0])
+        owner = pixel_owner(frags, body, self.owner)
+        filled = torch.zeros(frags.mask.shape[0], 3, *frags.mask.shape[1:])
+        for k, texture in enumerate(self.textures):
+            filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
+        return filled
 
 
 #: Garment groups for appearance transfer: which body parts each one covers.
@@ -275,6 +289,7 @@ class LiquidWarpingRenderer:
         from liquidwarp.data.pairs import blank_background
 
         self.owner = part_owner(parts)
+        self.fill = TextureFill(body, sources, self.owner) if getattr(generator, "fill_unseen", False) else None
         from liquidwarp.rendering.correspondence import correspondence_map, surface_codes
 
         self.body, self.sources, self.generator = body, sources, generator
@@ -310,8 +325,9 @@ class LiquidWarpingRenderer:
             if self.owner is not None:
                 owner = pixel_owner(frags, body, self.owner)
                 regions = [((owner == k) & frags.mask).to(self.device) for k in range(len(self.sources))]
+            guess = None if self.fill is None else self.fill(frags).to(self.device) * 2 - 1
             with self._autocast():
-                out = self.generator.transfer(self.encoded, target_map, flows, background=behind, regions=regions)
+                out = self.generator.transfer(self.encoded, target_map, flows, background=behind, regions=regions, guess=guess)
         return to_uint8((out.image.float().cpu() + 1) / 2)
 
 
