@@ -74,7 +74,7 @@ def test_one_step_updates_both_networks(batch):
     before_g = [p.detach().clone() for p in models.generator.parameters()]
     before_d = [p.detach().clone() for p in models.discriminator.parameters()]
     g, image = generator_step(models, batch, _losses(), config, bf16=False)
-    assert set(g) == {"g_adversarial", "g_reconstruction", "g_perceptual", "g_face", "g_mask", "g_mask_total_variation", "g_total"}
+    assert set(g) == {"g_adversarial", "g_reconstruction", "g_perceptual", "g_face", "g_mask", "g_mask_total_variation", "g_pixel", "g_total"}
     assert all(torch.isfinite(torch.tensor(v)) for v in g.values())
     d = discriminator_step(models, batch, image, bf16=False)
     assert d["d_total"] > 0
