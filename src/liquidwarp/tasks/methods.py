@@ -9,8 +9,9 @@ seen in the output view) and then renders one frame per target body and camera:
   of the first source is moved by the similarity map of its two landmarks (the fitted body's
   keypoints projected into each view), see :mod:`liquidwarp.warping.limbs2d`.
 - ``lwg``: the Liquid Warping GAN (:mod:`liquidwarp.networks.generator`): G_BG and G_SID run once
-  on the sources, then each frame runs only G_TSF on the warped sources and the target's
-  correspondence map; the shipped model (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a
+  on the sources, then each frame runs only G_TSF on the warped sources (body pixels no source
+  sees: the push-pull fill of the seen ones averaged with the sources' baked texture, for models
+  with ``fill_unseen``) and the target's correspondence map; the shipped model (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a
   checkpoint is given. Its background is the first source's view in-painted as for the other
   methods (G_BG's in-painting is there, but the shipped G_BG does worse than Telea: measured).
 - ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
