@@ -609,15 +609,15 @@ class LiquidWarpingGenerator(nn.Module):
             target_map: (B, 3, H, W) the target's correspondence map C_t.
             flows: S fields (B, H, W), ``flows[s]`` from the target into source s.
             background: (B, 3, H, W) to composite over instead of ``encoded.background``.
-
-        G_TSF's image input is the mean, per pixel, of the warped source foregrounds that are valid
-        there (``merge_sources``); on target body pixels that no source sees it is 0, or with
-        ``fill_unseen`` the push-pull fill (:func:`push_pull_fill`) of the seen ones.
             regions: S masks (B, H, W) of the target pixels each source dresses (appearance
                 transfer part by part); with ``fill_unseen`` the unseen pixels of source s's
                 region are filled from what source s sees (default: from every source).
             guess: (B, 3, H, W) in [-1, 1], with ``fill_unseen``: a second guess for the unseen
                 body pixels (a texture baked from the sources), averaged with the fill.
+
+        G_TSF's image input is the mean, per pixel, of the warped source foregrounds that are valid
+        there (``merge_sources``); on target body pixels that no source sees it is 0, or with
+        ``fill_unseen`` the push-pull fill (:func:`push_pull_fill`) of the seen ones.
         """
         b, s = encoded.foreground.shape[:2]
         h, w = encoded.foreground.shape[-2:]

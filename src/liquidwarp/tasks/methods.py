@@ -11,8 +11,8 @@ seen in the output view) and then renders one frame per target body and camera:
 - ``lwg``: the Liquid Warping GAN (:mod:`liquidwarp.networks.generator`): G_BG and G_SID run once
   on the sources, then each frame runs only G_TSF on the warped sources (body pixels no source
   sees: the push-pull fill of the seen ones averaged with the sources' baked texture, for models
-  with ``fill_unseen``) and the target's correspondence map; the shipped model (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a
-  checkpoint is given. Its background is the first source's view in-painted as for the other
+  with ``fill_unseen``) and the target's correspondence map; the shipped model
+  (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a checkpoint is given. Its background is the first source's view in-painted as for the other
   methods (G_BG's in-painting is there, but the shipped G_BG does worse than Telea: measured).
 - ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
   the same body surface point appears in a source photo (``transfer_flow``; several sources are
@@ -151,13 +151,14 @@ class WarpRenderer:
         with torch.no_grad():
             vertices = body(target).vertices
         frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
+        owners = pixel_owner(frags, body, self.owner)
         warped, valid = [], []
         for k, src in enumerate(self.sources):
             field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
             warped.append(warp(src.image, field))
-            valid.append(restrict_to_parts(field.valid, frags, body, self.owner, k))
+            valid.append(restrict_to_parts(field.valid, frags, owners, k))
         colour, seen = merge_sources(torch.stack(warped), torch.stack(valid))
-        body_rgb = torch.where(seen[:, None], colour, self.fill(frags))
+        body_rgb = torch.where(seen[:, None], colour, self.fill(frags, owners))
         # Feathering the silhouette's inner pixel row avoids a cut-out look against the background.
         alpha = feather_silhouette(frags.mask[:, None].float())
         behind = self.background if background is None else background
@@ -177,12 +178,13 @@ class TextureFill:
         else:
             self.textures = [merged_texture(body, [src], atlas) for src in sources]
 
-    def __call__(self, frags: Fragments) -> torch.Tensor:
-        """(B, 3, H, W) in [0, 1] for the rendered body ``frags``."""
+    def __call__(self, frags: Fragments, owners: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 3, H, W) in [0, 1] for the rendered body ``frags``; ``owners`` is its
+        :func:`pixel_owner` map when already made (computed here otherwise)."""
         body = self.body
         if self.owner is None:
             return sample_texture(frags, body.face_uvs, self.textures[0])
-        owner = pixel_owner(frags, body, self.owner)
+        owner = pixel_owner(frags, body, self.owner) if owners is None else owners
         filled = torch.zeros(frags.mask.shape[0], 3, *frags.mask.shape[1:])
         for k, texture in enumerate(self.textures):
             filled = torch.where((owner == k)[:, None], sample_texture(frags, body.face_uvs, texture), filled)
@@ -208,18 +210,18 @@ def part_owner(parts: dict[int, int] | None) -> torch.Tensor | None:
     return owner
 
 
-def restrict_to_parts(valid: torch.Tensor, frags: Fragments, body: BodyModel, owner: torch.Tensor | None, source: int) -> torch.Tensor:
+def restrict_to_parts(valid: torch.Tensor, frags: Fragments, owners: torch.Tensor | None, source: int) -> torch.Tensor:
     """``valid`` (B, H, W) of source ``source``'s flow, kept only on the target pixels whose body
-    part that source dresses (``owner`` from :func:`part_owner`; None keeps everything)."""
-    if owner is None:
+    part that source dresses (``owners`` from :func:`pixel_owner`; None keeps everything)."""
+    if owners is None:
         return valid
-    return valid & (pixel_owner(frags, body, owner) == source) & frags.mask
+    return valid & (owners == source) & frags.mask
 
 
-def pixel_owner(frags: Fragments, body: BodyModel, owner: torch.Tensor) -> torch.Tensor:
+def pixel_owner(frags: Fragments, body: BodyModel, owner: torch.Tensor | None) -> torch.Tensor | None:
     """(B, H, W) the source that dresses each pixel's body part (``owner`` from
-    :func:`part_owner`; background pixels map to source 0)."""
-    return owner[render_face_labels(frags, body.face_parts)]
+    :func:`part_owner`; background pixels map to source 0); None for None."""
+    return None if owner is None else owner[render_face_labels(frags, body.face_parts)]
 
 
 def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
@@ -289,10 +291,10 @@ class LiquidWarpingRenderer:
         in-painting)."""
         from liquidwarp.data.pairs import blank_background
 
-        self.owner = part_owner(parts)
-        self.fill = TextureFill(body, sources, self.owner) if getattr(generator, "fill_unseen", False) else None
         from liquidwarp.rendering.correspondence import correspondence_map, surface_codes
 
+        self.owner = part_owner(parts)
+        self.fill = TextureFill(body, sources, self.owner) if generator.fill_unseen else None
         self.body, self.sources, self.generator = body, sources, generator
         self.device = next(generator.parameters()).device
         self.bf16 = bf16_helps(self.device)
@@ -315,18 +317,18 @@ class LiquidWarpingRenderer:
         with torch.no_grad():
             vertices = body(target).vertices
             frags = rasterize(camera.project(vertices), body.faces, camera.image_size)
+            owners = pixel_owner(frags, body, self.owner)
             flows = []
             for k, src in enumerate(self.sources):
                 field = transfer_flow(body.faces, src.vertices, src.camera, src.fragments, frags)
-                valid = restrict_to_parts(field.valid, frags, body, self.owner, k)
+                valid = restrict_to_parts(field.valid, frags, owners, k)
                 flows.append(WarpField(field.grid.float().to(self.device), valid.to(self.device)))
             target_map = correspondence_map(frags, body.faces, self.codes).float().to(self.device)
             behind = self.background if background is None else background.to(self.device) * 2 - 1
             regions = None
-            if self.owner is not None:
-                owner = pixel_owner(frags, body, self.owner)
-                regions = [((owner == k) & frags.mask).to(self.device) for k in range(len(self.sources))]
-            guess = None if self.fill is None else self.fill(frags).to(self.device) * 2 - 1
+            if owners is not None:
+                regions = [((owners == k) & frags.mask).to(self.device) for k in range(len(self.sources))]
+            guess = None if self.fill is None else self.fill(frags, owners).to(self.device) * 2 - 1
             with self._autocast():
                 out = self.generator.transfer(self.encoded, target_map, flows, background=behind, regions=regions, guess=guess)
         return to_uint8((out.image.float().cpu() + 1) / 2)
@@ -366,8 +368,9 @@ def build_method(
 
             generator, _ = tune(generator, body, sources, PersonalizeConfig(steps=personalize), progress=progress)
         # The background: the classical in-painting, as the other methods. Measured on held-out
-        # synthetic self-imitation, the shipped G_BG (400 CPU steps) in-paints worse than Telea
-        # (mean error 2.40 vs 1.59 on the background); LiquidWarpingRenderer(background=None) uses G_BG.
+        # synthetic self-imitation with the first shipped model (400 CPU steps), its G_BG in-painted
+        # worse than Telea (mean error 2.40 vs 1.59 on the background; not re-measured for the
+        # current model); LiquidWarpingRenderer(background=None) uses G_BG.
         return LiquidWarpingRenderer(body, sources, generator, background=inpainted_background(sources[0]), parts=parts)
     background = inpainted_background(sources[0])
     if name == "affine2d":
