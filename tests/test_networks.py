@@ -302,7 +302,13 @@ def test_generator_speed_counts_the_presets_flops():
     # Convolution FLOPs grow with the pixel count: 1/64 of the 256 x 256 figures (83.3 and 3.3 GFLOP).
     assert out["paper"]["gflop_per_frame"] == pytest.approx(83.3 / 64, rel=0.02)
     assert out["small"]["gflop_per_frame"] == pytest.approx(3.3 / 64, rel=0.05)
-    assert out["paper"]["frames_per_s"] > 0 and out["small"]["gflop_per_s"] > 0
+    for preset in ("paper", "small"):
+        entry = out[preset]
+        assert entry["fp32"]["frames_per_s"] > 0 and entry["fp32"]["gflop_per_s"] > 0
+        assert entry["frames_per_s"] == entry[entry["precision"]]["frames_per_s"]
+    from liquidwarp.tasks.methods import bf16_helps
+
+    assert out["small"]["precision"] == ("bf16" if bf16_helps(torch.device("cpu")) else "fp32")
 
 
 def test_push_pull_fills_holes_from_what_is_known():

@@ -37,11 +37,48 @@ def test_personalisation_fits_the_person_and_leaves_the_model_unchanged(body, so
     generator = TINY.build().eval()
     before = {k: v.clone() for k, v in generator.state_dict().items()}
     start = reconstruction_error(generator, body, source)
-    tuned, seconds = personalize(generator, body, [source], PersonalizeConfig(steps=25, lr=2e-3, zoom=0.1), progress=False)
+    tuned, seconds = personalize(generator, body, [source], PersonalizeConfig(steps=25, lr=2e-3, zoom=0.1, focus="all"), progress=False)
     end = reconstruction_error(tuned, body, source)
     assert end < 0.7 * start, (start, end)
     assert seconds > 0 and not tuned.training
     assert all(torch.equal(before[k], v) for k, v in generator.state_dict().items())
+
+
+def test_personalisation_learns_to_fill_what_the_flow_hides(body, source, one_thread):
+    from liquidwarp.rendering.correspondence import surface_codes
+    from liquidwarp.training.loop import generate
+    from liquidwarp.training.personalize import personal_pair
+
+    config = PersonalizeConfig(steps=25, lr=2e-3, zoom=0.1, hide=3, hide_radius=0.15)
+    pair, hidden = personal_pair(body, surface_codes(body.rest_vertices), [source], np.random.default_rng(99), config)
+    assert hidden.any() and not (hidden[:, 0] & pair.flow_valid).any()
+
+    def hidden_error(generator) -> float:
+        with torch.no_grad():
+            out = generate(generator.eval(), pair).image
+        return float(((out - pair.target_image).abs() * hidden).sum() / (3 * hidden.sum()))
+
+    torch.manual_seed(0)
+    generator = TINY.build().eval()
+    start = hidden_error(generator)
+    tuned, _ = personalize(generator, body, [source], config, progress=False)  # focus "hidden": only those pixels
+    end = hidden_error(tuned)
+    assert end < 0.7 * start
+
+
+def test_hidden_patches_are_discs_on_the_seen_body():
+    from liquidwarp.training.personalize import hide_patches
+
+    valid = torch.zeros(1, 40, 40, dtype=torch.bool)
+    valid[0, 5:35, 10:30] = True
+    hidden = valid & ~hide_patches(valid, np.random.default_rng(0), count=1, radius=0.1)
+    assert not (hide_patches(valid, np.random.default_rng(0), count=1, radius=0.1) & ~valid).any()  # nothing unseen becomes seen
+    ys, xs = torch.nonzero(hidden[0], as_tuple=True)
+    assert len(ys) > 0
+    # one disc of radius <= 4 px (0.1 of 40): every hidden pixel within 8 px of every other
+    span = ((ys[:, None] - ys[None]) ** 2 + (xs[:, None] - xs[None]) ** 2).max().sqrt()
+    assert span <= 8
+    assert torch.equal(hide_patches(valid, np.random.default_rng(0), count=0, radius=0.1), valid)
 
 
 @needs_samples

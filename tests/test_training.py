@@ -166,6 +166,34 @@ def test_train_command_refuses_bad_input(dataset, tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
+def test_train_init_starts_the_generator_from_a_bundle(dataset, tmp_path, capsys):
+    import yaml
+
+    config = config_from_dict(TINY)
+    start = build_models(config_from_dict({**TINY, "run": {**TINY["run"], "seed": 9}}), torch.device("cpu")).generator
+    save_bundle(tmp_path / "start.pt", start, config.generator, {"step": 3})
+    frozen = {**TINY, "optim": {**TINY["optim"], "lr": 0.0, "steps": 1}}  # lr 0: the weights stay where they started
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text(yaml.safe_dump(frozen))
+    args = ["train", "--config", str(preset), "--data", str(dataset)]
+    assert main([*args, "--init", str(tmp_path / "start.pt"), "--out", str(tmp_path / "ft")]) == 0
+    trained = torch.load(tmp_path / "ft" / "checkpoint.pt", weights_only=False)
+    assert trained["config"]["run"]["init"] == str(tmp_path / "start.pt")
+    for key, value in start.state_dict().items():  # the bundle's fp16 weights, not the seed's
+        assert torch.equal(trained["generator"][key], value.half().float()), key
+    assert main([*args, "--out", str(tmp_path / "scratch")]) == 0
+    scratch = torch.load(tmp_path / "scratch" / "checkpoint.pt", weights_only=False)
+    assert not torch.equal(scratch["generator"]["transfer_stream.head.weight"], trained["generator"]["transfer_stream.head.weight"])
+    capsys.readouterr()
+    assert main([*args, "--init", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert "cannot start from it" in capsys.readouterr().err
+    other = TINY["generator"] | {"base_channels": 4}
+    save_bundle(tmp_path / "other.pt", config_from_dict({"generator": other}).generator.build(), config_from_dict({"generator": other}).generator, {})
+    assert main([*args, "--init", str(tmp_path / "other.pt"), "--out", str(tmp_path / "y")]) == 2
+    assert "generator settings differ" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
 STEP = textwrap.dedent(
     """
     import sys

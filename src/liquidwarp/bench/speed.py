@@ -14,9 +14,9 @@ square around the person and resized to each resolution. Stages, per frame:
   rasterised, flow, correspondence map, G_TSF, composite; the sources encoded once before).
 
 ``generator`` (:func:`generator_speed`): G_TSF alone (``LiquidWarpingGenerator.transfer``, one
-source, random inputs) for the ``paper`` and ``small`` presets, frames/s, FLOPs per frame and the
-fraction of this CPU's measured fp32 and bf16 matrix-multiply throughput (:func:`matmul_gflops`)
-that they reach.
+source, random inputs) for the ``paper`` and ``small`` presets, frames/s in fp32 and (where the CPU
+has fast bf16) bf16 autocast, FLOPs per frame and the fraction of this CPU's measured
+matrix-multiply throughput of the same precision (:func:`matmul_gflops`) that they reach.
 
 Each figure is the median over the timed frames, after one warm-up frame (numba compiles the
 rasteriser on first use). Everything runs on this machine's CPU with torch's default threads.
@@ -135,7 +135,8 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
     for row in results["generator"].values():
         for entry in row.values():
             for kind, peak in results["matmul_gflops"].items():
-                entry[f"fraction_of_{kind}_matmul"] = round(entry["gflop_per_s"] / peak, 4)
+                if kind in entry:  # each precision against the matrix product of the same precision
+                    entry[kind]["fraction_of_matmul"] = round(entry[kind]["gflop_per_s"] / peak, 4)
     results["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
     return results
 
@@ -183,29 +184,41 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> dict[str, float]:
 
 def generator_speed(resolutions: tuple[int, ...] = RESOLUTIONS, repeats: int = 5, progress: bool = True) -> dict:
     """G_TSF per frame for the ``paper`` and ``small`` presets (random weights: the speed does not
-    depend on them), fp32: frames/s (median of ``repeats`` after a warm-up), GFLOP per frame and
-    GFLOP/s achieved."""
+    depend on them): GFLOP per frame, and per precision (``fp32``, and ``bf16`` autocast where
+    :func:`~liquidwarp.tasks.methods.bf16_helps` says this CPU has fast bf16) frames/s (median of
+    ``repeats`` after a warm-up) and GFLOP/s achieved. ``precision`` names the one the ``lwg``
+    method uses here and ``frames_per_s`` repeats its figure."""
+    import contextlib
+
     from tqdm import tqdm
 
     from liquidwarp.networks.generator import PRESETS, dummy_transfer_inputs, transfer_flops
+    from liquidwarp.tasks.methods import bf16_helps
 
+    precisions = ("fp32", "bf16") if bf16_helps(torch.device("cpu")) else ("fp32",)
     out: dict = {}
-    bar = tqdm(total=len(resolutions) * len(PRESETS), desc="bench generator", disable=not progress)
+    bar = tqdm(total=len(resolutions) * len(PRESETS) * len(precisions), desc="bench generator", disable=not progress)
     for size in resolutions:
         out[str(size)] = {}
         for name, preset in PRESETS.items():
             generator = preset.build().eval()
             inputs = dummy_transfer_inputs(generator, (size, size))
             flops = transfer_flops(generator, (size, size))
-            times = []
-            with torch.no_grad():
-                generator.transfer(*inputs)
-                for _ in range(repeats):
-                    start = time.perf_counter()
+            entry: dict = {"gflop_per_frame": round(flops / 1e9, 2)}
+            for precision in precisions:
+                autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+                times = []
+                with torch.no_grad(), autocast:
                     generator.transfer(*inputs)
-                    times.append(time.perf_counter() - start)
-            seconds = float(np.median(times))
-            out[str(size)][name] = {"frames_per_s": round(1 / seconds, 2), "gflop_per_frame": round(flops / 1e9, 2), "gflop_per_s": round(flops / seconds / 1e9, 2)}
-            bar.update(1)
+                    for _ in range(repeats):
+                        start = time.perf_counter()
+                        generator.transfer(*inputs)
+                        times.append(time.perf_counter() - start)
+                seconds = float(np.median(times))
+                entry[precision] = {"frames_per_s": round(1 / seconds, 2), "gflop_per_s": round(flops / seconds / 1e9, 2)}
+                bar.update(1)
+            entry["precision"] = precisions[-1]
+            entry["frames_per_s"] = entry[precisions[-1]]["frames_per_s"]
+            out[str(size)][name] = entry
     bar.close()
     return out

@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--steps", type=_positive("--steps"), help="optimiser steps in all (overrides optim.steps)")
     train.add_argument("--device", help="cpu, cuda, cuda:1, ... (overrides run.device)")
+    train.add_argument("--init", type=Path, help="start the generator from this bundle or checkpoint (fine-tuning; overrides run.init)")
 
     prepare = sub.add_parser("prepare", help="perceive and fit every video of a dataset once, for training (parallel, resumable)")
     prepare.add_argument("data", type=Path, help="a folder of videos (+ people.json), one video, or an iPER-style <subject>/<outfit>/<action>/ tree")
@@ -303,6 +304,8 @@ def _run_train(args: argparse.Namespace) -> None:
             changes["optim"] = {"steps": args.steps}
         if args.device is not None:
             changes["run"] = {"device": args.device}
+        if args.init is not None:
+            changes.setdefault("run", {})["init"] = str(args.init)
         config = config_from_dict(changes, config)
     except ValueError as e:
         raise UsageError(f"{args.config}: {e}") from None
@@ -318,6 +321,13 @@ def _run_train(args: argparse.Namespace) -> None:
         raise UsageError(f"{args.out}: not empty; use --resume to continue that run or choose a new folder")
     if args.resume and not (args.out / "checkpoint.pt").is_file():
         raise UsageError(f"{args.out}: no checkpoint.pt to resume from")
+    if config.run.init and not args.resume:
+        from liquidwarp.training.loop import initial_generator
+
+        try:
+            initial_generator(config)
+        except ValueError as error:
+            raise UsageError(f"cannot start from it: {error}") from None
     if not args.out.parent.is_dir():
         raise UsageError(f"{args.out.parent}: no such folder")
     import os

@@ -31,13 +31,13 @@ with one source, 2 per multiply-add, convolutions only):
   reports 97 M: its 4 x 4 down-sampling, transposed-convolution decoder and concatenated skips
   are larger), 83.3 GFLOP (20.8 at 128 x 128).
 - ``SMALL``: 16-32-64-128, 2 residual blocks: 2.26 M parameters, 3.3 GFLOP.
-Measured on the 2-core AMD EPYC (Zen 3, AVX2) development machine while other jobs loaded it
-(load average ~4), one thread, median of 10 after warm-up: PAPER 1.36 s, SMALL 156 ms
-(6.4 frames/s) in fp32. With two threads the busy machine was 3-8x slower (each OpenMP region
-waits for the descheduled thread). bf16 autocast is a trap on this CPU: it has no AVX-512 BF16 /
-AMX, oneDNN declines bf16 convolutions and PyTorch falls back to its slow reference
-convolution: SMALL 6.5 s, PAPER 187 s per frame. Use bf16 only where
-``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU).
+Measured on a 2-core AMD EPYC (Zen 3, AVX2) machine while other jobs loaded it (load average ~4),
+one thread, median of 10 after warm-up: PAPER 1.36 s, SMALL 156 ms (6.4 frames/s) in fp32. bf16
+autocast depends on the CPU: without AVX-512 BF16 / AMX, oneDNN declines bf16 convolutions and
+PyTorch falls back to its slow reference convolution (that machine: SMALL 6.5 s, PAPER 187 s per
+frame); on a 2-core AMD EPYC with AVX-512 BF16 it is faster than fp32 (PAPER 5.1 vs 3.0 frames/s,
+SMALL 47.5 vs 39.1, 256², 2 threads; ``liquidwarp bench speed``). Use bf16 only where
+``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU): ``liquidwarp.tasks.methods.bf16_helps``.
 """
 
 from __future__ import annotations

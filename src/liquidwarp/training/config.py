@@ -45,7 +45,8 @@ class DataConfig:
 class RunConfig:
     seed: int = 0  # everything is a function of the seed: weights, pairs, order
     device: str = "cpu"  # "cpu", "cuda", "cuda:1", ...
-    bf16: bool = False  # bf16 autocast; only where the hardware has fast bf16 (CUDA, AVX-512-BF16/AMX CPUs): on AVX2-only CPUs it is ~40x slower
+    init: str = ""  # a bundle (`liquidwarp export`) or checkpoint whose generator starts a new run (its generator settings must be this run's); D and the optimisers start fresh. "": from scratch
+    bf16: bool = False  # bf16 autocast; only where the hardware has fast bf16 (CUDA, AVX-512-BF16/AMX CPUs): on AVX2-only CPUs it is 30-140x slower
     log_every: int = 10  # steps between loss lines in log.jsonl
     sample_every: int = 200  # steps between sample grids (samples/step_XXXXXXX.png)
     checkpoint_every: int = 200  # steps between checkpoints (checkpoint.pt, atomically replaced)

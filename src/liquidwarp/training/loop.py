@@ -67,6 +67,17 @@ def build_models(config: TrainConfig, device: torch.device) -> Models:
     )
 
 
+def initial_generator(config: TrainConfig) -> torch.nn.Module:
+    """The generator of ``config.run.init`` (a bundle or a checkpoint); ValueError when it cannot
+    be read or its generator settings differ from the run's."""
+    from liquidwarp.training.checkpoint import load_generator
+
+    source, _ = load_generator(Path(config.run.init))
+    if source.config != config.generator:
+        raise ValueError(f"{config.run.init}: its generator settings differ from this run's ({source.config} vs {config.generator})")
+    return source
+
+
 def learning_rate(config: TrainConfig, step: int) -> float:
     """Constant, then linear decay to 0 over the last ``1 - decay_from`` of the run (the paper's)."""
     start = int(config.optim.decay_from * config.optim.steps)
@@ -75,7 +86,8 @@ def learning_rate(config: TrainConfig, step: int) -> float:
     return config.optim.lr * max(0.0, 1.0 - (step - start) / max(config.optim.steps - start, 1))
 
 
-def _autocast(device: torch.device, enabled: bool):
+def autocast(device: torch.device, enabled: bool):
+    """bf16 autocast on ``device`` when ``enabled``, else nothing."""
     return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
 
 
@@ -96,7 +108,7 @@ def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: 
     generated images (detached, for D's step and the samples)."""
     device = batch.source_image.device
     models.g_optimizer.zero_grad(set_to_none=True)
-    with _autocast(device, bf16):
+    with autocast(device, bf16):
         out = generate(models.generator, batch)
         fake_logits = models.discriminator(out.image, batch.target_map)
     image = out.image.float()
@@ -119,13 +131,13 @@ def discriminator_step(models: Models, batch: TrainingPair, fake: torch.Tensor, 
     """One D update on real targets against the generator's (detached) outputs."""
     device = batch.target_image.device
     models.d_optimizer.zero_grad(set_to_none=True)
-    with _autocast(device, bf16):
+    with autocast(device, bf16):
         real_logits = models.discriminator(batch.target_image, batch.target_map)
         fake_logits = models.discriminator(fake.detach(), batch.target_map)
     loss = lsgan_discriminator_loss(real_logits.float(), fake_logits.float())
     loss.backward()
     models.d_optimizer.step()
-    return {"d_total": float(loss)}
+    return {"d_total": float(loss.detach())}
 
 
 def _dist() -> tuple[int, int]:
@@ -200,6 +212,8 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
     checkpoint = out / "checkpoint.pt"
     if resume and checkpoint.is_file():
         start_step = load_checkpoint(checkpoint, models, config)
+    elif config.run.init:  # before any DDP wrapping
+        models.generator.load_state_dict(initial_generator(config).state_dict(), strict=True)
     if world > 1:
         models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
         models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)

@@ -6,9 +6,15 @@ Each step trains on one pair made from the sources alone, so it needs no other d
 - a target that is a source itself, re-framed by a random crop (scale and shift: the crop's camera
   is exact, so the flow between the bodies is too), and
 - with several sources (front and back), a target that is another source: a real re-posing.
+In both, random patches of the target body are hidden from the flow (``hide``): the photo sees
+all of itself, but a new pose shows surfaces the photo does not, and those patches teach the
+network to fill them as this person looks rather than as the training people did.
 The losses are the generator's own (G_SID reconstruction, VGG19 perceptual, head crops, attention
-mask) plus an L1 to the target; no discriminator. The weights are copied: the model passed in is
-left unchanged.
+mask) plus an L1 to the target; no discriminator. With ``focus="hidden"`` (the default) the image
+losses see only the hidden patches (the output elsewhere replaced by the target): fine-tuning on
+what the photo shows would teach the network to copy its warped input, which it does already, and
+measured on the lab footage that made the re-posed frames slightly worse (see BENCHMARKS.md).
+The weights are copied: the model passed in is left unchanged.
 """
 
 from __future__ import annotations
@@ -31,11 +37,36 @@ class PersonalizeConfig:
     steps: int = 60  # optimiser steps (one pair each)
     lr: float = 5e-5  # Adam learning rate (a quarter of the training rate: small steps near a trained model)
     zoom: float = 0.15  # random re-framing: crop side in [1 - zoom, 1 + zoom] of the view, shifted up to zoom / 2
+    hide: int = 3  # up to this many discs of the target body are hidden from the flow per pair (0: none)
+    hide_radius: float = 0.08  # their largest radius, of the side
+    focus: str = "hidden"  # the image losses see: "hidden" (only the hidden patches; elsewhere the output is replaced by the target) or "all"
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.focus not in ("hidden", "all"):
+            raise ValueError(f"focus must be 'hidden' or 'all', not {self.focus!r}")
 
-def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, zoom: float = PersonalizeConfig.zoom):
-    """One training pair from the prepared sources (``PreparedSource`` list, one person)."""
+
+def hide_patches(valid: torch.Tensor, rng: np.random.Generator, count: int, radius: float) -> torch.Tensor:
+    """``valid`` (B, H, W) bool with 1 to ``count`` discs (radius up to ``radius`` of the side,
+    centred on valid pixels) set to False."""
+    out = valid.clone()
+    size = valid.shape[-1]
+    ys, xs = torch.meshgrid(torch.arange(valid.shape[-2]), torch.arange(size), indexing="ij")
+    for b in range(valid.shape[0]):
+        seen = torch.nonzero(valid[b])
+        if count <= 0 or len(seen) == 0:
+            continue
+        for _ in range(int(rng.integers(1, count + 1))):
+            cy, cx = seen[int(rng.integers(len(seen)))].tolist()
+            r = float(rng.uniform(0.3, 1.0)) * radius * size
+            out[b] &= (ys - cy) ** 2 + (xs - cx) ** 2 > r * r
+    return out
+
+
+def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, config: PersonalizeConfig = PersonalizeConfig()):
+    """One training pair from the prepared sources (``PreparedSource`` list, one person), and the
+    (B, 1, H, W) mask of the target pixels hidden from its flow."""
     from liquidwarp.data.pairs import make_pair
     from liquidwarp.geometry.crops import crop_camera, crop_image
     from liquidwarp.tasks.methods import to_uint8
@@ -44,16 +75,19 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
     j = int(rng.integers(len(sources))) if len(sources) > 1 and rng.random() < 0.5 else k
     source, target = sources[k], sources[j]
     size = source.image.shape[-1]
+    zoom = config.zoom
     side = size * float(rng.uniform(1 - zoom, 1 + zoom))
     x0, y0 = (size - side) / 2 + rng.uniform(-0.5, 0.5, size=2) * zoom * size
     crop = (float(x0), float(y0), side)
     target_image = crop_image(to_uint8(target.image), crop, size)
-    return make_pair(
+    pair = make_pair(
         body, codes,
         to_uint8(source.image), source.params, source.camera,
         target_image, target.params, crop_camera(target.camera, crop, size),
         background_from_target=True,
     )  # fmt: skip
+    valid = hide_patches(pair.flow_valid, rng, config.hide, config.hide_radius)
+    return replace(pair, flow_valid=valid), (pair.flow_valid & ~valid)[:, None]
 
 
 def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: PersonalizeConfig = PersonalizeConfig(), progress: bool = True):
@@ -63,7 +97,8 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
 
     from liquidwarp.losses.terms import FaceLoss, PerceptualLoss, attention_mask_loss, combine_losses, reconstruction_loss, total_variation
     from liquidwarp.rendering.correspondence import surface_codes
-    from liquidwarp.training.loop import generate
+    from liquidwarp.tasks.methods import bf16_helps
+    from liquidwarp.training.loop import autocast, generate
 
     start = time.perf_counter()
     tuned = copy.deepcopy(generator).train()
@@ -73,17 +108,23 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
     face = FaceLoss(perceptual)
     codes = surface_codes(body.rest_vertices)
     rng = np.random.default_rng(config.seed)
+    bf16 = bf16_helps(device)
     for _ in tqdm(range(config.steps), desc="personalize", unit="step", disable=not progress):
-        batch = personal_pair(body, codes, sources, rng, config.zoom).to(device)
+        batch, hidden = personal_pair(body, codes, sources, rng, config)
+        batch, hidden = batch.to(device), hidden.to(device)
         optimizer.zero_grad(set_to_none=True)
-        out = generate(tuned, batch)
+        with autocast(device, bf16):
+            out = generate(tuned, batch)
+        image, attention = out.image.float(), out.attention.float()
+        if config.focus == "hidden":  # what the photo shows is copied already: learn only what it hides
+            image = torch.where(hidden, image, batch.target_image)
         terms = {
-            "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0], batch.source_image),
-            "perceptual": perceptual(out.image, batch.target_image),
-            "face": face(out.image, batch.target_image, batch.head_box),
-            "mask": attention_mask_loss(out.attention, batch.target_mask[:, 0]),
-            "mask_total_variation": total_variation(out.attention),
-            "pixel": (out.image - batch.target_image).abs().mean(),
+            "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0].float(), batch.source_image),
+            "perceptual": perceptual(image, batch.target_image),
+            "face": face(image, batch.target_image, batch.head_box),
+            "mask": attention_mask_loss(attention, batch.target_mask[:, 0]),
+            "mask_total_variation": total_variation(attention),
+            "pixel": (image - batch.target_image).abs().mean() if config.focus == "all" else (image - batch.target_image).abs().sum() / (3 * hidden.sum()).clamp(min=1),
         }
         combine_losses(terms, PERSONALIZE_WEIGHTS)["total"].backward()
         optimizer.step()
