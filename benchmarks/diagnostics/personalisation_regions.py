@@ -15,12 +15,9 @@ import cv2
 import numpy as np
 import torch
 
-from liquidwarp.body.model import BodyModel
-from liquidwarp.data.evaluation import open_evaluation_data
-from liquidwarp.metrics.protocols import make_trials
+from lab_scene import lab_scene
 from liquidwarp.metrics.registry import METRICS
-from liquidwarp.rendering.rasterize import rasterize
-from liquidwarp.tasks.evaluate import _views, crop_camera, generate
+from liquidwarp.tasks.evaluate import generate
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 if len(sys.argv) > 2:
@@ -29,20 +26,8 @@ if len(sys.argv) > 2:
     changes = {k: float(v) for k, v in (item.split("=") for item in sys.argv[2].split(","))}
     tuning.PERSONALIZE_WEIGHTS = replace(tuning.PERSONALIZE_WEIGHTS, **changes)
     print("personalisation weights:", tuning.PERSONALIZE_WEIGHTS)
-video = Path(__file__).resolve().parents[3] / "shared" / "samples" / "lab_throw_cam01.mp4"
-body = BodyModel()
-data = open_evaluation_data(video, body, None, False)
-trials = make_trials("self-imitation", [s.found for s in data.subjects], [s.views for s in data.subjects], 1)
-trial = replace(trials[0], targets=trials[0].targets[::4])
-views = _views(data, body)
-subj = data.subjects[0]
-masks = []
-for ref in trial.targets:
-    camera = crop_camera(subj.cameras.index(ref.view), views[(0, ref.view)], 256)
-    with torch.no_grad():
-        frags = rasterize(camera.project(body(subj.params.index(ref.frame)).vertices), body.faces, (256, 256))
-    masks.append(frags.mask[0].numpy())
-masks = np.stack(masks)
+scene = lab_scene()
+body, data, trial, masks = scene.body, scene.data, scene.trial, scene.target_masks
 band = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((25, 25), np.uint8)).astype(bool) & ~m for m in masks])
 rest = ~masks & ~band
 runs = {"lwg": generate(body, data, [trial], "lwg", 256, progress=True)}

@@ -166,19 +166,23 @@ def plot(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5) -> dict[str, float]:
+def matmul_gflops(sizes: tuple[int, ...] = (2048, 4096), repeats: int = 5) -> dict[str, float]:
     """This CPU's measured throughput of an n x n matrix product, GFLOP/s (2 n^3 per product,
-    median of ``repeats`` after a warm-up), in fp32 and bf16."""
+    median of ``repeats`` after a warm-up; the best over ``sizes``: a 2048² product does not
+    reach the peak of some CPUs), in fp32 and bf16."""
     out = {}
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-        a @ b
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
+        best = 0.0
+        for n in sizes:
+            a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
             a @ b
-            times.append(time.perf_counter() - start)
-        out[name] = round(2 * n**3 / float(np.median(times)) / 1e9, 2)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                a @ b
+                times.append(time.perf_counter() - start)
+            best = max(best, 2 * n**3 / float(np.median(times)) / 1e9)
+        out[name] = round(best, 2)
     return out
 
 

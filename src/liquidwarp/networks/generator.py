@@ -391,7 +391,9 @@ class LiquidWarpingBlock(nn.Module):
         self.channels, self.mode, self.modulation = channels, mode, modulation
         if mode == "attention":
             hidden = max(8, channels // 4)
-            self.score = nn.Sequential(nn.Conv2d(2 * channels, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1))
+            # No bias on the last layer: the softmax over sources ignores a shift common to all of
+            # them, so that bias could never learn (its gradient is 0 up to rounding).
+            self.score = nn.Sequential(nn.Conv2d(2 * channels, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1, bias=False))
         if modulation:
             self.modulate = nn.Conv2d(channels, 2 * channels, 1, bias=False)
             nn.init.zeros_(self.modulate.weight)
