@@ -35,8 +35,8 @@ Measured on a 2-core AMD EPYC (Zen 3, AVX2) machine while other jobs loaded it (
 one thread, median of 10 after warm-up: PAPER 1.36 s, SMALL 156 ms (6.4 frames/s) in fp32. bf16
 autocast depends on the CPU: without AVX-512 BF16 / AMX, oneDNN declines bf16 convolutions and
 PyTorch falls back to its slow reference convolution (that machine: SMALL 6.5 s, PAPER 187 s per
-frame); on a 2-core AMD EPYC with AVX-512 BF16 it is faster than fp32 (PAPER 5.1 vs 3.0 frames/s,
-SMALL 47.5 vs 39.1, 256², 2 threads; ``liquidwarp bench speed``). Use bf16 only where
+frame); on a 2-core AMD EPYC with AVX-512 BF16 it is faster than fp32 (PAPER 4.38 vs 3.06 frames/s,
+SMALL 41.67 vs 35.08, 256², 2 threads; ``liquidwarp bench speed``, BENCHMARKS.md). Use bf16 only where
 ``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU): ``liquidwarp.tasks.methods.bf16_helps``.
 """
 
