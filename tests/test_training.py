@@ -166,6 +166,7 @@ def test_train_command_refuses_bad_input(dataset, tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
+
 def test_train_init_starts_the_generator_from_a_bundle(dataset, tmp_path, capsys):
     import yaml
 

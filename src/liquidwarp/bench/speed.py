@@ -192,12 +192,11 @@ def generator_speed(resolutions: tuple[int, ...] = RESOLUTIONS, repeats: int = 5
     :func:`~liquidwarp.tasks.methods.bf16_helps` says this CPU has fast bf16) frames/s (median of
     ``repeats`` after a warm-up) and GFLOP/s achieved. ``precision`` names the one the ``lwg``
     method uses here and ``frames_per_s`` repeats its figure."""
-    import contextlib
-
     from tqdm import tqdm
 
     from liquidwarp.networks.generator import PRESETS, dummy_transfer_inputs, transfer_flops
     from liquidwarp.tasks.methods import bf16_helps
+    from liquidwarp.training.loop import autocast
 
     precisions = ("fp32", "bf16") if bf16_helps(torch.device("cpu")) else ("fp32",)
     out: dict = {}
@@ -210,9 +209,8 @@ def generator_speed(resolutions: tuple[int, ...] = RESOLUTIONS, repeats: int = 5
             flops = transfer_flops(generator, (size, size))
             entry: dict = {"gflop_per_frame": round(flops / 1e9, 2)}
             for precision in precisions:
-                autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
                 times = []
-                with torch.no_grad(), autocast:
+                with torch.no_grad(), autocast(torch.device("cpu"), precision == "bf16"):
                     generator.transfer(*inputs)
                     for _ in range(repeats):
                         start = time.perf_counter()
