@@ -306,7 +306,7 @@ def test_generator_speed_counts_the_presets_flops():
         entry = out[preset]
         assert entry["fp32"]["frames_per_s"] > 0 and entry["fp32"]["gflop_per_s"] > 0
         assert entry["frames_per_s"] == entry[entry["precision"]]["frames_per_s"]
-    from liquidwarp.tasks.methods import bf16_helps
+    from liquidwarp.networks.precision import bf16_helps
 
     assert out["small"]["precision"] == ("bf16" if bf16_helps(torch.device("cpu")) else "fp32")
 

@@ -81,6 +81,28 @@ def test_hidden_patches_are_discs_on_the_seen_body():
     assert torch.equal(hide_patches(valid, np.random.default_rng(0), count=0, radius=0.1), valid)
 
 
+def test_jitter_moves_the_body_map_but_not_the_attention_target(body, source):
+    from liquidwarp.rendering.correspondence import surface_codes
+    from liquidwarp.training.personalize import jittered, personal_pair
+
+    codes = surface_codes(body.rest_vertices)
+    still = PersonalizeConfig(zoom=0.0, hide=0)
+    moved = PersonalizeConfig(zoom=0.0, hide=0, jitter=0.15)
+    plain, _ = personal_pair(body, codes, [source], np.random.default_rng(3), still)
+    shaken, _ = personal_pair(body, codes, [source], np.random.default_rng(3), moved)
+    # without re-framing the unmoved target is the source itself: its map is the source's
+    assert torch.equal(plain.target_map, plain.source_map)
+    body_pixels = lambda m: (m > -1 + 1e-3).any(dim=1)
+    changed = (body_pixels(shaken.target_map) ^ body_pixels(plain.target_map)).float().mean()
+    assert changed > 0.002  # the moved body covers other pixels
+    assert torch.equal(shaken.target_mask, plain.target_mask)  # the person is where they were
+    params = source.params
+    assert jittered(params, np.random.default_rng(0), 0.0) is params
+    again = jittered(params, np.random.default_rng(0), 0.1)
+    assert torch.equal(again.shape, params.shape) and torch.equal(again.root_rotation, params.root_rotation)
+    assert 0.05 < float((again.joint_rotations - params.joint_rotations).std()) < 0.15
+
+
 @needs_samples
 def test_personalize_command_writes_a_model_that_imitate_takes(tmp_path, capsys, monkeypatch):
     from liquidwarp.io.media import probe_video

@@ -189,14 +189,13 @@ def matmul_gflops(sizes: tuple[int, ...] = (2048, 4096), repeats: int = 5) -> di
 def generator_speed(resolutions: tuple[int, ...] = RESOLUTIONS, repeats: int = 5, progress: bool = True) -> dict:
     """G_TSF per frame for the ``paper`` and ``small`` presets (random weights: the speed does not
     depend on them): GFLOP per frame, and per precision (``fp32``, and ``bf16`` autocast where
-    :func:`~liquidwarp.tasks.methods.bf16_helps` says this CPU has fast bf16) frames/s (median of
+    :func:`~liquidwarp.networks.precision.bf16_helps` says this CPU has fast bf16) frames/s (median of
     ``repeats`` after a warm-up) and GFLOP/s achieved. ``precision`` names the one the ``lwg``
     method uses here and ``frames_per_s`` repeats its figure."""
     from tqdm import tqdm
 
     from liquidwarp.networks.generator import PRESETS, dummy_transfer_inputs, transfer_flops
-    from liquidwarp.tasks.methods import bf16_helps
-    from liquidwarp.training.loop import autocast
+    from liquidwarp.networks.precision import autocast, bf16_helps
 
     precisions = ("fp32", "bf16") if bf16_helps(torch.device("cpu")) else ("fp32",)
     out: dict = {}

@@ -37,7 +37,7 @@ autocast depends on the CPU: without AVX-512 BF16 / AMX, oneDNN declines bf16 co
 PyTorch falls back to its slow reference convolution (that machine: SMALL 6.5 s, PAPER 187 s per
 frame); on a 2-core AMD EPYC with AVX-512 BF16 it is faster than fp32 (PAPER 4.38 vs 3.06 frames/s,
 SMALL 41.67 vs 35.08, 256², 2 threads; ``liquidwarp bench speed``, BENCHMARKS.md). Use bf16 only where
-``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU): ``liquidwarp.tasks.methods.bf16_helps``.
+``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` (or a GPU): ``liquidwarp.networks.precision.bf16_helps``.
 """
 
 from __future__ import annotations

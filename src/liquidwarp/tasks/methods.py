@@ -25,7 +25,6 @@ removed by OpenCV inpainting (Telea).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import torch
 from liquidwarp.body.model import PART_NAMES, BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
 from liquidwarp.networks.generator import feather_silhouette
+from liquidwarp.networks.precision import autocast, bf16_helps
 from liquidwarp.rendering.bake import bake_texture
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import render_face_labels, sample_texture
@@ -248,14 +248,6 @@ def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtla
     return torch.from_numpy(merged).permute(2, 0, 1)[None]
 
 
-def bf16_helps(device: torch.device) -> bool:
-    """Whether bf16 autocast speeds the networks up on ``device``: CUDA with bf16, or a CPU whose
-    oneDNN has bf16 kernels (AVX-512 BF16 / AMX). On AVX2-only CPUs it is ~40x slower."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 @functools.lru_cache(maxsize=2)
 def load_lwg_generator(checkpoint: str | None, device: str = "cpu"):
     """(generator, description) from ``checkpoint`` (a bundle or a training checkpoint), or the
@@ -302,12 +294,9 @@ class LiquidWarpingRenderer:
         images = torch.stack([s.image[0] for s in sources])[None].to(self.device) * 2 - 1  # (1, S, 3, H, W)
         masks = torch.stack([s.fragments.mask[0].float() for s in sources])[None].to(self.device)  # (1, S, H, W)
         maps = torch.stack([correspondence_map(s.fragments, body.faces, self.codes)[0].float() for s in sources])[None].to(self.device)
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), autocast(self.device, self.bf16):
             self.encoded = generator.encode_sources(images, masks, maps, blank_background(images[:, 0], masks[:, :1], margin), decode=False)
         self.background = self.encoded.background.float() if background is None else background.to(self.device) * 2 - 1
-
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
 
     def render(self, target: BodyParams, camera: Camera, background: torch.Tensor | None = None) -> np.ndarray:
         from liquidwarp.rendering.correspondence import correspondence_map
@@ -329,7 +318,7 @@ class LiquidWarpingRenderer:
             if owners is not None:
                 regions = [((owners == k) & frags.mask).to(self.device) for k in range(len(self.sources))]
             guess = None if self.fill is None else self.fill(frags, owners).to(self.device) * 2 - 1
-            with self._autocast():
+            with autocast(self.device, self.bf16):
                 out = self.generator.transfer(self.encoded, target_map, flows, background=behind, regions=regions, guess=guess)
         return to_uint8((out.image.float().cpu() + 1) / 2)
 

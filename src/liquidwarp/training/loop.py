@@ -14,7 +14,6 @@ checkpoints. Everything else is the same code path as one process.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -36,6 +35,7 @@ from liquidwarp.losses.terms import (
     total_variation,
 )
 from liquidwarp.networks.discriminator import PatchDiscriminator
+from liquidwarp.networks.precision import autocast
 from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
 from liquidwarp.training.config import TrainConfig
 
@@ -84,11 +84,6 @@ def learning_rate(config: TrainConfig, step: int) -> float:
     if step < start:
         return config.optim.lr
     return config.optim.lr * max(0.0, 1.0 - (step - start) / max(config.optim.steps - start, 1))
-
-
-def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast on ``device`` when ``enabled``, else nothing."""
-    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
 
 
 def generate(generator: torch.nn.Module, batch: TrainingPair):

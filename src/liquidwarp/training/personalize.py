@@ -40,6 +40,7 @@ class PersonalizeConfig:
     hide: int = 3  # up to this many discs of the target body are hidden from the flow per pair (0: none)
     hide_radius: float = 0.08  # their largest radius, of the side
     focus: str = "hidden"  # the image losses see: "hidden" (only the hidden patches; elsewhere the output is replaced by the target) or "all"
+    jitter: float = 0.0  # > 0: the target body the flow and body map come from is the fitted one moved by noise (joint rotations: this std in radians; the body: this std x 0.4 in metres), as a fit's errors on a new frame
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -80,14 +81,35 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
     x0, y0 = (size - side) / 2 + rng.uniform(-0.5, 0.5, size=2) * zoom * size
     crop = (float(x0), float(y0), side)
     target_image = crop_image(to_uint8(target.image), crop, size)
+    target_camera = crop_camera(target.camera, crop, size)
     pair = make_pair(
         body, codes,
         to_uint8(source.image), source.params, source.camera,
-        target_image, target.params, crop_camera(target.camera, crop, size),
+        target_image, jittered(target.params, rng, config.jitter), target_camera,
         background_from_target=True,
     )  # fmt: skip
+    if config.jitter > 0:  # the attention is to follow where the person is, not the moved body
+        pair = replace(pair, target_mask=body_mask(body, target.params, target_camera, size))
     valid = hide_patches(pair.flow_valid, rng, config.hide, config.hide_radius)
     return replace(pair, flow_valid=valid), (pair.flow_valid & ~valid)[:, None]
+
+
+def jittered(params, rng: np.random.Generator, std: float):
+    """``params`` (B = 1) with Gaussian noise on the joint rotations (``std`` radians) and the body's
+    position (``std`` x 0.4 metres); unchanged for ``std`` 0."""
+    if std <= 0:
+        return params
+    noise = lambda t, scale: t + torch.from_numpy(rng.normal(0.0, scale, size=tuple(t.shape))).to(t.dtype)
+    return params.replace(joint_rotations=noise(params.joint_rotations, std), root_translation=noise(params.root_translation, 0.4 * std))
+
+
+def body_mask(body: BodyModel, params, camera, size: int) -> torch.Tensor:
+    """(1, 1, S, S) float silhouette of ``params`` (B = 1) seen by ``camera``."""
+    from liquidwarp.rendering.rasterize import rasterize
+
+    with torch.no_grad():
+        frags = rasterize(camera.project(body(params).vertices), body.faces, (size, size))
+    return frags.mask[:, None].float()
 
 
 def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: PersonalizeConfig = PersonalizeConfig(), progress: bool = True):
@@ -97,8 +119,8 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
 
     from liquidwarp.losses.terms import FaceLoss, PerceptualLoss, attention_mask_loss, combine_losses, reconstruction_loss, total_variation
     from liquidwarp.rendering.correspondence import surface_codes
-    from liquidwarp.tasks.methods import bf16_helps
-    from liquidwarp.training.loop import autocast, generate
+    from liquidwarp.networks.precision import autocast, bf16_helps
+    from liquidwarp.training.loop import generate
 
     start = time.perf_counter()
     tuned = copy.deepcopy(generator).train()
