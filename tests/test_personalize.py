@@ -87,7 +87,7 @@ def test_jitter_moves_the_body_map_but_not_the_attention_target(body, source):
 
     codes = surface_codes(body.rest_vertices)
     still = PersonalizeConfig(zoom=0.0, hide=0)
-    moved = PersonalizeConfig(zoom=0.0, hide=0, jitter=0.15)
+    moved = PersonalizeConfig(zoom=0.0, hide=0, jitter=0.4)  # moves the body further than G_BG's blanking margin
     plain, _ = personal_pair(body, codes, [source], np.random.default_rng(3), still)
     shaken, _ = personal_pair(body, codes, [source], np.random.default_rng(3), moved)
     # without re-framing the unmoved target is the source itself: its map is the source's
@@ -96,6 +96,10 @@ def test_jitter_moves_the_body_map_but_not_the_attention_target(body, source):
     changed = (body_pixels(shaken.target_map) ^ body_pixels(plain.target_map)).float().mean()
     assert changed > 0.002  # the moved body covers other pixels
     assert torch.equal(shaken.target_mask, plain.target_mask)  # the person is where they were
+    # G_BG is shown no pixel of the person, wherever the moved body is
+    hidden_from_bg = shaken.background_input[:, 3:] > 0.5
+    assert bool(hidden_from_bg[plain.target_mask > 0.5].all()) and bool(hidden_from_bg[:, 0][body_pixels(shaken.target_map)].all())
+    assert float(shaken.background_input[:, :3].abs().masked_select(hidden_from_bg.expand(-1, 3, -1, -1)).max()) == 0.0
     params = source.params
     assert jittered(params, np.random.default_rng(0), 0.0) is params
     again = jittered(params, np.random.default_rng(0), 0.1)

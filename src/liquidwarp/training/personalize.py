@@ -68,7 +68,7 @@ def hide_patches(valid: torch.Tensor, rng: np.random.Generator, count: int, radi
 def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, config: PersonalizeConfig = PersonalizeConfig()):
     """One training pair from the prepared sources (``PreparedSource`` list, one person), and the
     (B, 1, H, W) mask of the target pixels hidden from its flow."""
-    from liquidwarp.data.pairs import make_pair
+    from liquidwarp.data.pairs import blank_background, make_pair
     from liquidwarp.geometry.crops import crop_camera, crop_image
     from liquidwarp.tasks.methods import to_uint8
 
@@ -88,8 +88,11 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
         target_image, jittered(target.params, rng, config.jitter), target_camera,
         background_from_target=True,
     )  # fmt: skip
-    if config.jitter > 0:  # the attention is to follow where the person is, not the moved body
-        pair = replace(pair, target_mask=body_mask(body, target.params, target_camera, size))
+    if config.jitter > 0:  # the attention is to follow where the person is, not the moved body,
+        # and G_BG must see neither: blank the background where either of them is
+        still = body_mask(body, target.params, target_camera, size)
+        person = torch.maximum(still, pair.target_mask)
+        pair = replace(pair, target_mask=still, background_input=blank_background(pair.target_image, person))
     valid = hide_patches(pair.flow_valid, rng, config.hide, config.hide_radius)
     return replace(pair, flow_valid=valid), (pair.flow_valid & ~valid)[:, None]
 
