@@ -321,11 +321,12 @@ def _run_train(args: argparse.Namespace) -> None:
         raise UsageError(f"{args.out}: not empty; use --resume to continue that run or choose a new folder")
     if args.resume and not (args.out / "checkpoint.pt").is_file():
         raise UsageError(f"{args.out}: no checkpoint.pt to resume from")
+    init = None
     if config.run.init and not args.resume:
         from liquidwarp.training.loop import initial_generator
 
         try:
-            initial_generator(config)
+            init = initial_generator(config)
         except ValueError as error:
             raise UsageError(f"cannot start from it: {error}") from None
     if not args.out.parent.is_dir():
@@ -339,7 +340,7 @@ def _run_train(args: argparse.Namespace) -> None:
         torch.distributed.init_process_group(backend)
     from liquidwarp.training.loop import train
 
-    last = train(config, args.out, resume=args.resume)
+    last = train(config, args.out, resume=args.resume, init=init)
     if last:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 

@@ -189,8 +189,12 @@ def sample_grid(batch: TrainingPair, image: torch.Tensor, path: Path) -> None:
     write_image(path, np.concatenate(rows, axis=0))
 
 
-def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool = True, body=None) -> dict[str, float]:
-    """Train (or continue, with ``resume``) into ``out``; returns the last logged losses."""
+def train(
+    config: TrainConfig, out: Path, resume: bool = False, progress: bool = True, body=None, init: torch.nn.Module | None = None
+) -> dict[str, float]:
+    """Train (or continue, with ``resume``) into ``out``; returns the last logged losses. ``init``
+    is ``config.run.init``'s generator when the caller has already loaded it (it is read from
+    that path otherwise)."""
     from tqdm import tqdm
 
     from liquidwarp.body.model import BodyModel
@@ -208,7 +212,7 @@ def train(config: TrainConfig, out: Path, resume: bool = False, progress: bool =
     if resume and checkpoint.is_file():
         start_step = load_checkpoint(checkpoint, models, config)
     elif config.run.init:  # before any DDP wrapping
-        models.generator.load_state_dict(initial_generator(config).state_dict(), strict=True)
+        models.generator.load_state_dict((init if init is not None else initial_generator(config)).state_dict(), strict=True)
     if world > 1:
         models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
         models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
