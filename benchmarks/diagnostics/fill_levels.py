@@ -17,16 +17,16 @@ from liquidwarp.data.evaluation import open_evaluation_data
 from liquidwarp.metrics.protocols import make_trials
 from liquidwarp.tasks.evaluate import generate
 
-records = []  # per rendered frame: (hole, push-pull fill, guess) at the output's size
+records = []  # per rendered frame: (unseen body pixels, body pixels, push-pull fill, guess) at the output's size
 _fill = gen.fill_unseen_body
 
 
 def recording_fill(image, seen, target_map, region=None, guess=None):
-    body = (target_map > -1 + 1e-3).any(dim=1)
-    hole = (body & ~seen)[0].cpu().numpy()
+    person = (target_map > -1 + 1e-3).any(dim=1)  # the target body's pixels, as fill_unseen_body finds them
+    hole = (person & ~seen)[0].cpu().numpy()
     push = gen.push_pull_fill(image.float(), (~seen)[:, None].float())[0]
     level = lambda x: ((x.float().clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).cpu().numpy()
-    records.append((hole, body[0].cpu().numpy(), level(push), None if guess is None else level(guess[0])))
+    records.append((hole, person[0].cpu().numpy(), level(push), None if guess is None else level(guess[0])))
     return _fill(image, seen, target_map, region, guess)
 
 
