@@ -65,18 +65,20 @@ def test_fit_a_video_then_imitate_from_its_motion_file(tmp_path, photo):
     video = tmp_path / "result.mp4"
     assert main(["imitate", "--source", str(photo), "--reference", str(out / "motion.npz"), "--out", str(video), "--size", "128"]) == 0
     info = probe_video(video)
-    assert info.frames == 6 and (info.width, info.height) == (128, 128) and info.fps == pytest.approx(60.0)
+    # the source photo's own size and framing (1080 x 1920), one frame per reference frame
+    assert info.frames == 6 and (info.width, info.height) == (1080, 1920) and info.fps == pytest.approx(60.0)
 
 
 def test_imitate_side_by_side_from_a_video(tmp_path, photo):
     from liquidwarp.io.media import iter_video_frames, probe_video
 
     video = tmp_path / "result.mp4"
-    assert main(["imitate", "--source", str(photo), "--reference", str(LAB), "--out", str(video), "--size", "96", "--max-frames", "4", "--side-by-side"]) == 0
+    assert main(["imitate", "--source", str(photo), "--reference", str(LAB), "--out", str(video), "--size", "96", "--max-frames", "4", "--side-by-side", "--height", "96"]) == 0
     info = probe_video(video)
-    assert info.frames == 4 and (info.width, info.height) == (288, 96)
+    # source | reference | result, each 96 rows high with its own aspect ratio (portrait: 54 wide)
+    assert info.frames == 4 and (info.width, info.height) == (3 * 54, 96)
     first = next(iter_video_frames(video))
-    assert first[:, 192:].std() > 10  # the result panel is a picture, not blank
+    assert first[:, 108:].std() > 10  # the result panel is a picture, not blank
 
 
 def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, photo, capsys):

@@ -7,7 +7,7 @@ from liquidwarp.body import BodyParams
 from liquidwarp.geometry import Camera
 from liquidwarp.geometry.rotations import axis_angle_to_matrix
 from liquidwarp.tasks.imitate import target_params
-from liquidwarp.tasks.views import crop_camera, crop_image, grow_crop, letterbox
+from liquidwarp.tasks.views import crop_camera, crop_image, cover, grow_crop, to_height
 
 
 def test_crop_camera_and_crop_image_agree_on_where_a_point_lands():
@@ -32,10 +32,17 @@ def test_grow_crop_keeps_the_centre():
     assert side == 150.0 and x0 + side / 2 == 60.0 and y0 + side / 2 == 70.0
 
 
-def test_letterbox_keeps_the_aspect_ratio():
-    out = letterbox(np.full((100, 200, 3), 255, np.uint8), 64)
-    rows = np.nonzero(out[..., 0].any(1))[0]
-    assert out.shape == (64, 64, 3) and len(rows) == 32 and rows[0] == 16
+def test_to_height_keeps_the_aspect_ratio():
+    assert to_height(np.full((100, 200, 3), 255, np.uint8), 64).shape == (64, 128, 3)
+
+
+def test_cover_fills_the_output_without_padding():
+    image = np.zeros((100, 200, 3), np.uint8)
+    image[:, :50] = 255  # a white left quarter, cut away when a square is covered
+    out = cover(image, (60, 60))
+    assert out.shape == (60, 60, 3) and out.max() == 0
+    wide = cover(image, (50, 200))  # wider than the image: scaled up, the rows centre-cropped
+    assert wide.shape == (50, 200, 3) and (wide[:, :45] == 255).all() and (wide[:, 55:] == 0).all()
 
 
 def test_target_takes_the_reference_pose_and_motion_and_the_source_shape_and_place():

@@ -34,10 +34,11 @@ def test_swap_command_on_real_photos_and_video(tmp_path, capsys, monkeypatch):
     thrower = lab_photo(tmp_path)
     still = tmp_path / "still.png"
     assert main(["swap", "--reference", str(thrower), "--upper", str(thrower), "--size", "96", "--method", "warp", "--out", str(still)]) == 0
-    assert read_image(still).shape == (96, 96, 3)
+    assert read_image(still).shape == read_image(thrower).shape  # the reference photo's own size
     video = tmp_path / "swap.mp4"
-    assert main(["swap", "--reference", str(LAB), "--source", str(thrower), "--max-frames", "3", "--size", "64", "--out", str(video)]) == 0
-    assert probe_video(video).frames == 3
+    assert main(["swap", "--reference", str(LAB), "--source", str(thrower), "--max-frames", "3", "--size", "64", "--height", "64", "--out", str(video)]) == 0
+    info = probe_video(video)
+    assert info.frames == 3 and (info.width, info.height) == (36, 64)
     capsys.readouterr()
     for args, words in (
         (["--reference", str(thrower), "--out", str(tmp_path / "a.png")], "name a source"),

@@ -66,23 +66,28 @@ def photo(tmp_path_factory):
 def test_view_command_writes_images_grids_and_videos(tmp_path, photo, capsys):
     from liquidwarp.io.media import probe_video, read_image
 
+    photo_image = read_image(photo)  # 1920 x 1080, portrait
     front = tmp_path / "front.png"
     assert main(["view", "--source", str(photo), "--angle", "0", "--method", "warp", "--size", "96", "--out", str(front)]) == 0
-    assert read_image(front).shape == (96, 96, 3)
+    assert read_image(front).shape == photo_image.shape  # the photo's own size and framing
+    small = tmp_path / "small.png"
+    assert main(["view", "--source", str(photo), "--angle", "0", "--method", "warp", "--size", "96", "--height", "160", "--out", str(small)]) == 0
+    assert read_image(small).shape == (160, 90, 3)  # 160 rows, the width by the photo's aspect ratio
     sheet = tmp_path / "sheet.png"
-    assert main(["view", "--source", str(photo), "--angles", "0:360:90", "--size", "64", "--out", str(sheet)]) == 0
+    assert main(["view", "--source", str(photo), "--angles", "0:360:90", "--size", "64", "--height", "64", "--out", str(sheet)]) == 0
     cells = read_image(sheet)
-    assert cells.shape == (64, 256, 3)
-    assert np.abs(cells[:, :64].astype(int) - cells[:, 128:192].astype(int)).mean() > 1  # front and back differ
+    assert cells.shape == (64, 4 * 36, 3)
+    assert np.abs(cells[:, :36].astype(int) - cells[:, 72:108].astype(int)).mean() > 1  # front and back differ
     video = tmp_path / "turn.mp4"
-    assert main(["view", "--source", str(photo), "--angles", "0:90:30", "--size", "64", "--elevation", "20", "--out", str(video)]) == 0
-    assert probe_video(video).frames == 3
+    assert main(["view", "--source", str(photo), "--angles", "0:90:30", "--size", "64", "--height", "128", "--elevation", "20", "--out", str(video)]) == 0
+    info = probe_video(video)
+    assert info.frames == 3 and (info.width, info.height) == (72, 128)
     blue = tmp_path / "blue.png"
     from liquidwarp.io.media import write_image
 
     write_image(blue, np.broadcast_to(np.array([20, 40, 220], np.uint8), (40, 70, 3)).copy())
     placed = tmp_path / "placed.png"
-    assert main(["view", "--source", str(photo), "--angle", "90", "--method", "warp", "--size", "64", "--background", str(blue), "--out", str(placed)]) == 0
+    assert main(["view", "--source", str(photo), "--angle", "90", "--method", "warp", "--size", "64", "--height", "128", "--background", str(blue), "--out", str(placed)]) == 0
     corners = read_image(placed)[:8, :8].reshape(-1, 3).astype(int)
     assert np.abs(corners - [20, 40, 220]).max() <= 1
     capsys.readouterr()

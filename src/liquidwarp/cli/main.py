@@ -23,6 +23,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _check_height(height: int | None) -> None:
+    if height is not None and not 16 <= height <= 4320:
+        raise UsageError(f"--height must be between 16 and 4320 pixels, got {height}")
+
+
 def _positive(name: str):
     def parse(text: str) -> int:
         try:
@@ -83,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--device", default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
     imitate.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
     imitate.add_argument("--background", type=Path, help="put the person on this image or video (default: the source's own background, the person in-painted away)")
-    imitate.add_argument("--size", type=int, default=256, help="output side in pixels, 64..1024 (default 256)")
+    imitate.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    imitate.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
@@ -98,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference")
     swap.add_argument("--method", choices=("lwg", "warp"), default="lwg", help="lwg (default) or warp")
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
-    swap.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    swap.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    swap.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     swap.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video reference")
     swap.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     swap.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
@@ -119,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--elevation", type=float, default=0.0, help="tilt in degrees, -60..60 (positive: seen from higher up)")
     view.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, affine2d or copy")
     view.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
-    view.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    view.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    view.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     view.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     view.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
 
@@ -273,6 +281,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
         raise UsageError("--personalize needs --method lwg")
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    _check_height(args.height)
     check_output_file(args.out, "output video", (".mp4",))
     for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
@@ -284,8 +293,9 @@ def _run_imitate(args: argparse.Namespace) -> None:
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
         max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
         checkpoint=args.checkpoint, device=args.device, background=args.background, personalize=args.personalize or 0,
+        height=args.height,
     )  # fmt: skip
-    print(f"wrote {args.out}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
+    print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -359,6 +369,7 @@ def _check_background(path: Path | None) -> None:
 def _run_swap(args: argparse.Namespace) -> None:
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    _check_height(args.height)
     donors = [p for p in (args.source, args.head, args.upper, args.lower) if p is not None]
     if not donors:
         raise UsageError("name a source: --source, or one or more of --head, --upper, --lower")
@@ -380,8 +391,9 @@ def _run_swap(args: argparse.Namespace) -> None:
     result = swap(
         args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
         max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0, background=args.background,
+        height=args.height,
     )  # fmt: skip
-    print(f"wrote {args.out}: {result.frames} frame(s) in {result.seconds:.1f} s")
+    print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frame(s) in {result.seconds:.1f} s")
 
 
 def _run_view(args: argparse.Namespace) -> None:
@@ -389,6 +401,7 @@ def _run_view(args: argparse.Namespace) -> None:
 
     if not 64 <= args.size <= 1024:
         raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+    _check_height(args.height)
     if not -60 <= args.elevation <= 60:
         raise UsageError(f"--elevation must be between -60 and 60 degrees, got {args.elevation}")
     try:
@@ -405,9 +418,9 @@ def _run_view(args: argparse.Namespace) -> None:
     _check_background(args.background)
     result = novel_views(
         args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint,
-        personalize=args.personalize or 0, background=args.background,
+        personalize=args.personalize or 0, background=args.background, height=args.height,
     )  # fmt: skip
-    print(f"wrote {args.out}: {result.views} view(s) in {result.seconds:.1f} s")
+    print(f"wrote {args.out} ({result.size[1]}x{result.size[0]} each): {result.views} view(s) in {result.seconds:.1f} s")
 
 
 def _run_prepare(args: argparse.Namespace) -> None:

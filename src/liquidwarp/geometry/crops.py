@@ -17,10 +17,12 @@ def crop_camera(camera: Camera, crop: tuple[float, float, float], size: int) -> 
 
 
 def crop_image(image: np.ndarray, crop: tuple[float, float, float], size: int) -> np.ndarray:
-    """Resample the square ``crop`` of an (H, W, C) image to ``size`` x ``size`` (mirrored past the edges)."""
+    """Resample the square ``crop`` of an (H, W, C) image to ``size`` x ``size``; past the image's
+    edges it is black (nothing is invented there: callers mark those pixels, see
+    ``liquidwarp.tasks.framing.inside_photo``)."""
     x0, y0, side = crop
     s = size / side
     # pixel centres: out (j + .5) = s * (x - x0)  =>  x = (j + .5) / s + x0; OpenCV maps integer coords
     matrix = np.array([[s, 0.0, -s * x0 + 0.5 * s - 0.5], [0.0, s, -s * y0 + 0.5 * s - 0.5]])
     interpolation = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=0)

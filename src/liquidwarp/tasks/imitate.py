@@ -2,8 +2,9 @@
 
 For every reference frame the target body has the reference's joint rotations, the source's shape,
 and the source's placement with the reference's motion since its first frame added (rotation and
-translation; turning only with ``in_place``). It is rendered in the source's view (a square crop
-around the source person) by one of the methods of :mod:`liquidwarp.tasks.methods`.
+translation; turning only with ``in_place``). It is generated in a square view around the target
+body by one of the methods of :mod:`liquidwarp.tasks.methods` and pasted into the first source's
+photo, whose framing and aspect ratio the output keeps (:mod:`liquidwarp.tasks.framing`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source, to_uint8
+from liquidwarp.tasks.framing import OutputFrame, body_silhouette, output_frame, render_in_frame, resize_to, source_plate
+from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
 from liquidwarp.tasks.recover import PersonPick, Recovery, recover
-from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, letterbox
+from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
 
 
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
@@ -62,10 +64,37 @@ def source_in_own_view(body: BodyModel, recovery: Recovery, size: int) -> Prepar
 
 
 @dataclass(frozen=True)
+class SourceFrame:
+    """The output picture of a source photo: its framing at the output size, the photo there with
+    its person removed, and the side of the square the person is generated in (output pixels)."""
+
+    frame: OutputFrame
+    plate: np.ndarray  # (H, W, 3) uint8
+    view_side: float
+
+
+def source_frame(body: BodyModel, recovery: Recovery, size: int, height: int | None = None, keep_person: bool = False) -> SourceFrame:
+    """The output picture of ``recovery``'s first fitted frame at ``height`` rows (default: the
+    photo's own size); the person is in-painted away unless ``keep_person``."""
+    seq = recovery.sequence
+    t = int(np.nonzero(seq.found)[0][0])
+    image = recovery.footage.frames[t]
+    frame = output_frame(seq.camera, image.shape[:2], height)
+    view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
+    if keep_person:
+        return SourceFrame(frame, resize_to(image, frame.size), view_side)
+    silhouette = body_silhouette(body, seq.params.index(t), seq.camera)
+    observation = recovery.observations[t]
+    plate = source_plate(image, silhouette, None if observation is None else observation.mask, frame, view_side, size)
+    return SourceFrame(frame, plate, view_side)
+
+
+@dataclass(frozen=True)
 class ImitationResult:
     frames: int
     fps: float
     seconds: float
+    size: tuple[int, int]  # (H, W) of the output video
 
 
 def imitate(
@@ -84,10 +113,12 @@ def imitate(
     device: str = "cpu",
     background: Path | None = None,
     personalize: int = 0,
+    height: int | None = None,
 ) -> ImitationResult:
-    """Write ``out`` (.mp4): the first source's person performing the reference's motion, over the
-    first source's background (the person in-painted away) or over ``background`` (an image, or a
-    video played along)."""
+    """Write ``out`` (.mp4): the first source's person performing the reference's motion, in the
+    first source's photo (its framing and aspect ratio; ``height`` rows, default the photo's own)
+    with the person in-painted away, or over ``background`` (an image, or a video played along,
+    scaled to cover the output). ``size`` is the side of the square the person is generated in."""
     import time
 
     from tqdm import tqdm
@@ -100,24 +131,27 @@ def imitate(
     body = body if body is not None else BodyModel()
     recoveries = [recover(p, body, progress=progress) for p in sources]
     ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
-    # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
+    # Each source is seen in (a crop of) its own photo; the output is the first source's photo.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
+    picture = source_frame(body, recoveries[0], size, height, keep_person=background is not None)
     renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device, personalize=personalize, progress=progress)
-    backgrounds = Backgrounds(background, size) if background is not None else None
+    backgrounds = Backgrounds(background, picture.frame.size) if background is not None else None
     targets = target_params(first.params, ref_seq.params, in_place)
     audio = reference if ref_recovery is not None else None
+    source_panel = resize_to(recoveries[0].footage.frames[int(np.nonzero(recoveries[0].sequence.found)[0][0])], picture.frame.size)
 
     n = targets.batch_size
     with VideoWriter(out, ref_seq.fps, audio_from=audio) as writer:
         for t in tqdm(range(n), desc="imitate", unit="frame", disable=not progress):
-            frame = renderer.render(targets.index(t), first.camera, None if backgrounds is None else backgrounds(t))
+            plate = picture.plate if backgrounds is None else backgrounds(t)
+            frame = render_in_frame(renderer, body, targets.index(t), picture.frame, plate, picture.view_side, size)
             if side_by_side:
-                panels = [to_uint8(first.image)]
+                panels = [source_panel]
                 if ref_recovery is not None:
-                    panels.append(letterbox(ref_recovery.footage.frames[t], size))
+                    panels.append(to_height(ref_recovery.footage.frames[t], frame.shape[0]))
                 panels.append(frame)
                 frame = np.concatenate(panels, axis=1)
             writer.write(frame)
     seconds = time.perf_counter() - start
-    return ImitationResult(n, n / seconds, seconds)
+    return ImitationResult(n, n / seconds, seconds, picture.frame.size)

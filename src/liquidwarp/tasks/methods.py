@@ -65,11 +65,20 @@ def prepare_source(
     body: BodyModel, image: np.ndarray, params: BodyParams, camera: Camera, view: tuple[float, float, float], size: int
 ) -> PreparedSource:
     """A photo (H, W, 3) uint8 with its fitted body (B = 1) and full-image camera, seen in the square
-    ``view`` (x0, y0, side) of the photo resampled to ``size`` pixels."""
+    ``view`` (x0, y0, side) of the photo resampled to ``size`` pixels. Where the view reaches past
+    the photo's edges it is black and its body is unseen (so no method takes the person's
+    appearance from there)."""
+    from liquidwarp.tasks.framing import inside_photo
+
     view_camera = crop_camera(camera, view, size)
     with torch.no_grad():
         vertices = body(params).vertices
     fragments = rasterize(view_camera.project(vertices), body.faces, (size, size))
+    inside = inside_photo(view, image.shape[:2], size)
+    if not inside.all():
+        fragments = Fragments(
+            fragments.face_index.masked_fill(~inside, -1), fragments.barycentric * inside[..., None], fragments.depth * inside
+        )
     pixels = torch.from_numpy(crop_image(image, view, size)).permute(2, 0, 1)[None].float() / 255
     return PreparedSource(pixels, vertices, view_camera, fragments, params)
 

@@ -5,7 +5,9 @@ The body-part labels of the reference's fitted mesh decide which source dresses 
 source's flow is kept only on the parts it dresses (:func:`liquidwarp.tasks.methods.restrict_to_parts`),
 so the ``warp`` method copies that source's pixels there and ``lwg`` fuses that source's features
 there through the Liquid Warping Blocks. Parts no source is named for keep the reference's own
-appearance (its first frame). The reference's background is kept, the person in-painted away.
+appearance (its first frame). The reference's photo or video is the output (its framing and
+aspect ratio): its person is in-painted away and the dressed person pasted in
+(:mod:`liquidwarp.tasks.framing`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from liquidwarp.tasks.methods import PART_GROUPS
 class SwapResult:
     frames: int
     seconds: float
+    size: tuple[int, int]  # (H, W) of the output
 
 
 def assignment(donors: dict[str, int]) -> dict[int, int]:
@@ -51,15 +54,19 @@ def swap(
     progress: bool = True,
     personalize: int = 0,
     background: Path | None = None,
+    height: int | None = None,
 ) -> SwapResult:
-    """Write ``out``: an image for a photo reference, an .mp4 for a video reference."""
+    """Write ``out``: an image for a photo reference, an .mp4 for a video reference, at the
+    reference's own size or ``height`` rows with its aspect ratio; ``size`` is the side of the
+    square the person is generated in."""
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter, write_image
+    from liquidwarp.tasks.framing import body_silhouette, output_frame, render_in_frame, resize_to, source_plate
     from liquidwarp.tasks.imitate import source_in_own_view
-    from liquidwarp.tasks.methods import build_method, inpainted_background, prepare_source, to_uint8
+    from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.recover import recover
-    from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, crop_camera, grow_crop
+    from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop
 
     start = time.perf_counter()
     chosen = {"head": head or source, "upper": upper or source, "lower": lower or source}
@@ -68,8 +75,8 @@ def swap(
     body = body if body is not None else BodyModel()
     ref = recover(reference, body, max_frames=max_frames, require_full_body=False, progress=progress)
     seq = ref.sequence
-    view = grow_crop(seq.crop, VIEW_MARGIN)
-    camera = crop_camera(seq.camera, view, size)
+    frame = output_frame(seq.camera, ref.footage.frames.shape[1:3], height)
+    view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
     # Source 0 is the reference itself (the parts nobody else dresses), then each donor photo once.
     sources = [source_in_own_view(body, ref, size)]
     paths: list[Path] = []
@@ -87,17 +94,22 @@ def swap(
     parts = dict.fromkeys(range(len(PART_NAMES)), 0)
     parts.update(assignment(donors))
     renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
-    backgrounds = Backgrounds(background, size) if background is not None else None
+    backgrounds = Backgrounds(background, frame.size) if background is not None else None
 
-    frames = range(seq.frames)
     images = []
-    for t in tqdm(frames, desc="swap", unit="frame", disable=not progress or not ref.footage.is_video):
-        here = prepare_source(body, ref.footage.frames[t], seq.params.index(t), seq.camera, view, size)
+    for t in tqdm(range(seq.frames), desc="swap", unit="frame", disable=not progress or not ref.footage.is_video):
+        image = ref.footage.frames[t]
         if not seq.found[t]:  # nobody to dress: the frame as it is
-            images.append(to_uint8(here.image))
+            images.append(resize_to(image, frame.size))
             continue
-        behind = inpainted_background(here) if backgrounds is None else backgrounds(t)
-        images.append(renderer.render(seq.params.index(t), camera, behind))
+        params = seq.params.index(t)
+        if backgrounds is None:
+            observation = ref.observations[t]
+            silhouette = body_silhouette(body, params, seq.camera)
+            plate = source_plate(image, silhouette, None if observation is None else observation.mask, frame, view_side, size)
+        else:
+            plate = backgrounds(t)
+        images.append(render_in_frame(renderer, body, params, frame, plate, view_side, size))
     out = Path(out)
     if ref.footage.is_video:
         with VideoWriter(out, seq.fps) as writer:
@@ -105,4 +117,4 @@ def swap(
                 writer.write(image)
     else:
         write_image(out, images[0])
-    return SwapResult(len(images), time.perf_counter() - start)
+    return SwapResult(len(images), time.perf_counter() - start, frame.size)

@@ -64,6 +64,7 @@ def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rota
 class ViewResult:
     views: int
     seconds: float
+    size: tuple[int, int]  # (H, W) of each view
 
 
 def novel_views(
@@ -79,13 +80,17 @@ def novel_views(
     progress: bool = True,
     personalize: int = 0,
     background: Path | None = None,
+    height: int | None = None,
 ) -> ViewResult:
     """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
-    (.png/.jpg, one row of up to 6 views per row)."""
+    (.png/.jpg, one row of up to 6 views per row). Each view is the photo (its framing and aspect
+    ratio, ``height`` rows, default its own size) with the turned person pasted in; ``size`` is the
+    side of the square the person is generated in."""
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter, write_image
-    from liquidwarp.tasks.imitate import source_in_own_view
+    from liquidwarp.tasks.framing import render_in_frame
+    from liquidwarp.tasks.imitate import source_frame, source_in_own_view
     from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.recover import recover
     from liquidwarp.tasks.views import Backgrounds
@@ -98,12 +103,14 @@ def novel_views(
             raise InputError(f"{path}: a photo is needed, not a video")
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
+    picture = source_frame(body, recoveries[0], size, height, keep_person=background is not None)
     renderer = build_method(method, body, prepared, checkpoint=checkpoint, personalize=personalize, progress=progress)
-    backgrounds = Backgrounds(background, size) if background is not None else None
+    backgrounds = Backgrounds(background, picture.frame.size) if background is not None else None
     frames = []
     for k, angle in enumerate(tqdm(angles, desc="view", unit="view", disable=not progress)):
         target = turned(first.params, angle, elevation, first.camera.rotation[0])
-        frames.append(renderer.render(target, first.camera, None if backgrounds is None else backgrounds(k)))
+        plate = picture.plate if backgrounds is None else backgrounds(k)
+        frames.append(render_in_frame(renderer, body, target, picture.frame, plate, picture.view_side, size))
     out = Path(out)
     if out.suffix.lower() == ".mp4":
         with VideoWriter(out, fps) as writer:
@@ -111,11 +118,11 @@ def novel_views(
                 writer.write(frame)
     else:
         write_image(out, frames[0] if len(frames) == 1 else grid(frames))
-    return ViewResult(len(frames), time.perf_counter() - start)
+    return ViewResult(len(frames), time.perf_counter() - start, picture.frame.size)
 
 
 def grid(frames: list[np.ndarray], columns: int = 6) -> np.ndarray:
-    """Frames (S, S, 3) in rows of ``columns`` (the last row padded with black)."""
+    """Frames (H, W, 3) in rows of ``columns`` (the last row padded with black)."""
     columns = min(columns, len(frames))
     rows = -(-len(frames) // columns)
     blank = np.zeros_like(frames[0])
