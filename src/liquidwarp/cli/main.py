@@ -193,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     tasks = bench_sub.add_parser("tasks", help="part-by-part transfer, front + back sources and personalisation cost (synthetic)")
     tasks.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    sheets = bench_sub.add_parser("sheets", help="contact sheets of imitate and view on real photos (source | reference | warp | lwg)")
+    sheets.add_argument("--out", type=Path, required=True, help="folder for the sheets (JPEG) and sheets.json")
+    sheets.add_argument("--size", type=int, default=256, help="side of the square the person is generated in (default 256)")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -540,6 +543,17 @@ def _run_bench(args: argparse.Namespace) -> None:
             with atomic_file(args.markdown) as tmp:
                 tmp.write_text(text)
         return
+    elif args.suite == "sheets":
+        from liquidwarp.bench import sheets
+
+        if not 64 <= args.size <= 1024:
+            raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"{args.out}: exists and is not a folder")
+        if not sheets.LAB.is_file() or not sheets.OUTDOOR.is_file():
+            raise UsageError(f"{sheets.SAMPLES}: the sample videos are needed for the sheets")
+        results = sheets.run(args.out, size=args.size, progress=True)
+        write_json_atomic(args.out / "sheets.json", results)
     elif args.suite == "tasks":
         from liquidwarp.bench import tasks
 
