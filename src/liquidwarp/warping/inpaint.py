@@ -39,7 +39,7 @@ import numpy as np
 METHODS = ("telea", "patch")
 TELEA_RADIUS = 0.03  # of the image's shorter side: OpenCV's neighbourhood radius (at least 3 px)
 PATCH_SIZE = 7  # side of the square patches matched and voted, pixels (odd)
-COARSEST_SIDE = 40  # the pyramid stops halving once the shorter side would fall below this
+COARSEST_SIDE = 24  # the pyramid stops halving once the shorter side would fall below this
 MIN_SOURCES = 64  # ... or once fewer patch centres than this would lie wholly in known pixels
 EM_ITERATIONS = (6, 3)  # match + vote rounds at the coarsest level, and at the finest (linear between)
 MATCH_ITERATIONS = 2  # PatchMatch sweeps (propagation + random search) per round
@@ -267,9 +267,9 @@ def _patch_fill(image: np.ndarray, hole: np.ndarray, radius: int, seed: int) -> 
         level_tidx = np.full(level_hole.shape, -1, np.int64)
         level_tidx[target_y, target_x] = np.arange(target_y.size)
         if nnf_y is None:
-            # Coarsest level: a smooth start, and a random field.
-            start = _telea(np.clip(work + 0.5, 0, 255).astype(np.uint8), level_hole).astype(np.float32)
-            work[level_hole] = start[level_hole]
+            # Coarsest level: a sharp start (onion peel), and a random field.
+            order = _peel_order(level_hole)
+            _onion_fill(work, level_hole, order[0], order[1], source_y, source_x, radius)
             pick = _random_sources(target_y.size, source_y.size)
             nnf_y, nnf_x = source_y[pick], source_x[pick]
         else:
@@ -287,6 +287,50 @@ def _patch_fill(image: np.ndarray, hole: np.ndarray, radius: int, seed: int) -> 
             _vote(work, level_hole, target_y, target_x, nnf_y, nnf_x, distance, radius, sigma2)
         previous = work
     return previous
+
+
+def _peel_order(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hole pixels from the hole's edge inwards (distance to the nearest known pixel, then raster)."""
+    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(hole)
+    order = np.argsort(inside[ys, xs], kind="stable")
+    return ys[order].astype(np.int64), xs[order].astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _onion_fill(image, hole, order_y, order_x, source_y, source_x, radius):
+    """The coarsest level's start (as in Criminisi et al. 2004, without their priority): hole
+    pixels from the edge inwards, each taking the centre of the known patch that best matches
+    its patch's known and already filled pixels (exhaustive search: the level is small)."""
+    height, width = hole.shape
+    done = ~hole
+    for k in range(order_y.size):
+        ty, tx = order_y[k], order_x[k]
+        best = np.inf
+        best_y, best_x = source_y[0], source_x[0]
+        for j in range(source_y.size):
+            sy, sx = source_y[j], source_x[j]
+            total = 0.0
+            count = 0
+            for dy in range(-radius, radius + 1):
+                y = ty + dy
+                if y < 0 or y >= height:
+                    continue
+                for dx in range(-radius, radius + 1):
+                    x = tx + dx
+                    if x < 0 or x >= width or not done[y, x]:
+                        continue
+                    for c in range(3):
+                        e = image[y, x, c] - image[sy + dy, sx + dx, c]
+                        total += e * e
+                    count += 1
+                if total >= best * (2 * radius + 1) * (2 * radius + 1):
+                    break
+            if count > 0 and total / count < best:
+                best, best_y, best_x = total / count, sy, sx
+        for c in range(3):
+            image[ty, tx, c] = image[best_y, best_x, c]
+        done[ty, tx] = True
 
 
 @numba.njit(cache=True)
