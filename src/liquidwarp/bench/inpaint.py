@@ -15,7 +15,8 @@ person's shape is moved onto background whose truth is known:
 - **skimage.** Natural images bundled with scikit-image (centre square, resized to ``SIZE``) with
   the first lab hole.
 
-Methods: ``telea`` (OpenCV, as today), ``patch`` (``warping.inpaint``), and for the lab video
+Methods: ``telea`` (OpenCV, as today), ``patch`` (``warping.inpaint``), ``patch_smooth`` (the
+same with the low frequencies from Telea, ``smooth_sigma=1/64``), and for the lab video
 (static camera) ``frames``: ``clean_plate`` from the other sampled frames (their person masks
 grown alike), ``patch`` for what none of them shows (``seen`` gives the share they show).
 
@@ -35,6 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from liquidwarp.errors import InputError
 from liquidwarp.warping.inpaint import clean_plate, dilate_hole, inpaint
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
@@ -46,7 +48,11 @@ LAB_PAIRS = ((0, 60), (45, 15), (90, 35))  # (frame A: hole, frame B: truth), fr
 OUTDOOR_PAIRS = ((120, 150), (140, 100))  # frames where MediaPipe's main person is the walker
 SKIMAGE = ("coffee", "chelsea", "rocket", "brick", "grass", "gravel")  # scikit-image's bundled images
 SHEET_CASES = ("lab 0->60", "outdoor 120->150", "coffee", "brick")
-METHODS = ("telea", "patch")
+METHODS = {  # name -> inpaint() arguments
+    "telea": {"method": "telea"},
+    "patch": {"method": "patch"},
+    "patch_smooth": {"method": "patch", "smooth_sigma": 1 / 64},  # low frequencies from Telea
+}
 
 
 def run(samples: Path | None = None, progress: bool = True) -> dict:
@@ -60,7 +66,7 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
     lab_path, outdoor_path = samples / "lab_throw_cam01.mp4", samples / "outdoor_walk.mp4"
     for path in (lab_path, outdoor_path):
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: missing (the benchmark reads ../shared/samples)")
+            raise InputError(f"{path}: missing (the benchmark reads the sample videos of ../shared/samples)")
     _warm_up()
 
     lab = np.stack(list(iter_video_frames(lab_path, step=LAB_STEP)))
@@ -247,9 +253,9 @@ def _measure(name: str, group: str, truth: np.ndarray, placed: dict) -> tuple[di
         "view_scale": placed["view_scale"], "shift_px": placed["shift_px"],
     }  # fmt: skip
     fills = {}
-    for method in METHODS:
+    for method, arguments in METHODS.items():
         start = time.perf_counter()
-        fills[method] = inpaint(holed, hole, method)
+        fills[method] = inpaint(holed, hole, **arguments)
         seconds = time.perf_counter() - start
         case[method] = _metrics(fills[method], truth, hole) | {"seconds": seconds}
     return case, fills
@@ -274,7 +280,7 @@ def _means(cases: list[dict]) -> dict:
     groups = {}
     for group in ("lab", "outdoor", "skimage", "all"):
         chosen = [c for c in cases if group in ("all", c["group"])]
-        methods = [m for m in ("telea", "patch", "frames") if all(m in c for c in chosen)]
+        methods = [m for m in (*METHODS, "frames") if all(m in c for c in chosen)]
         groups[group] = {
             m: {k: float(np.mean([c[m][k] for c in chosen])) for k in ("mae", "psnr", "ssim", "seconds")} for m in methods
         }
@@ -296,7 +302,7 @@ def _timing(frame: np.ndarray, person: np.ndarray) -> dict:
     full_hole = dilate_hole(person, int(round(HOLE_DILATION * min(person.shape))))
     for label, image, mask in (("512x512", big, hole), (f"{frame.shape[0]}x{frame.shape[1]}", frame, full_hole)):
         entry = {"hole_fraction": float(mask.mean()), "telea_radius": telea_radius(*mask.shape)}
-        for method in METHODS:
+        for method in ("telea", "patch"):
             start = time.perf_counter()
             inpaint(image, mask, method)
             entry[f"{method}_seconds"] = time.perf_counter() - start
