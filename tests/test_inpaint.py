@@ -53,9 +53,12 @@ def test_a_hole_in_a_periodic_texture_is_completed_nearly_exactly_by_patch(textu
     assert 0.15 < hole.mean() < 0.35
     holed = image.copy()
     holed[hole] = 0  # the hole's content must not leak into the result
-    patch = hole_error(inpaint(holed, hole, "patch"), image, hole)
+    result = inpaint(holed, hole, "patch")
+    patch = hole_error(result, image, hole)
     telea = hole_error(inpaint(holed, hole, "telea"), image, hole)
-    assert patch < 2.0, patch
+    exact = np.all(np.abs(result[hole].astype(int) - image[hole]) <= 2, axis=1).mean()
+    assert exact > 0.95, exact  # all but a seam or two of wrong phase
+    assert patch < 8.0, patch
     assert telea > 20.0, telea  # the smooth fill cannot continue the pattern
     assert patch < 0.1 * telea
 

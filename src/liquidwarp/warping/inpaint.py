@@ -46,9 +46,10 @@ TELEA_RADIUS = 0.03  # of the image's shorter side: OpenCV's neighbourhood radiu
 PATCH_SIZE = 7  # side of the square patches matched and voted, pixels (odd)
 COARSEST_SIDE = 48  # the pyramid stops halving once the shorter side would fall below this
 MIN_SOURCES = 64  # ... or once fewer patch centres than this would lie wholly in known pixels
-EM_ITERATIONS = (6, 3)  # match + vote rounds at the coarsest level, and at the finest (linear between)
+EM_ITERATIONS = (10, 4)  # match + vote rounds at the coarsest level, and at the finest (linear between)
 MATCH_ITERATIONS = 2  # PatchMatch sweeps (propagation + random search) per round
 SIGMA_PERCENTILE = 75  # voting weights exp(-d / (2 sigma^2)), sigma^2 this percentile of d (Wexler et al.)
+BOUNDARY_GAMMA = 1.3  # voting weights also times gamma^-(distance into the hole), pixels (Wexler et al., section 3.2)
 FEATURE_WEIGHT = 3.0  # texture features' weight against colour in the patch distance (Newson et al.)
 
 
@@ -303,12 +304,14 @@ def _patch_fill(image: np.ndarray, hole: np.ndarray, radius: int, seed: int) -> 
             nnf_y, nnf_x = _upsample_field(target_y, target_x, tidx, nnf_y, nnf_x, valid, source_y, source_x)
         tidx = level_tidx
         distance = np.empty(target_y.size, np.float32)
+        inside = cv2.distanceTransform(level_hole.astype(np.uint8), cv2.DIST_L2, 3)[target_y, target_x]
+        prior = (BOUNDARY_GAMMA ** -inside).astype(np.float64)
         fraction = depth / max(len(levels) - 1, 1)
         rounds = int(round(EM_ITERATIONS[1] + fraction * (EM_ITERATIONS[0] - EM_ITERATIONS[1])))
         for _ in range(rounds):
             _patchmatch(work, valid, target_y, target_x, tidx, nnf_y, nnf_x, distance, source_y, source_x, radius, MATCH_ITERATIONS)
             sigma2 = max(float(np.percentile(distance, SIGMA_PERCENTILE)), 1e-3)
-            _vote(work, level_hole, target_y, target_x, nnf_y, nnf_x, distance, radius, sigma2)
+            _vote(work, level_hole, target_y, target_x, nnf_y, nnf_x, distance, prior, radius, sigma2)
         previous = work
     return previous[..., :3]
 
@@ -441,7 +444,7 @@ def _patchmatch(image, valid, target_y, target_x, tidx, nnf_y, nnf_x, distance, 
 
 
 @numba.njit(cache=True)
-def _vote(image, hole, target_y, target_x, nnf_y, nnf_x, distance, radius, sigma2):
+def _vote(image, hole, target_y, target_x, nnf_y, nnf_x, distance, prior, radius, sigma2):
     """Wexler et al. 2007, equation 3: each hole pixel becomes the mean of the pixels that the
     matched patches covering it put there, each patch weighted by exp(-d / (2 sigma^2)).
     Reads known pixels only (matched patches lie outside the hole), writes hole pixels only."""
@@ -449,7 +452,7 @@ def _vote(image, hole, target_y, target_x, nnf_y, nnf_x, distance, radius, sigma
     total = np.zeros((height, width, image.shape[2]), np.float64)
     weight = np.zeros((height, width), np.float64)
     for k in range(target_y.size):
-        w = np.exp(-distance[k] / (2.0 * sigma2)) + 1e-12
+        w = prior[k] * np.exp(-distance[k] / (2.0 * sigma2))
         ty, tx, sy, sx = target_y[k], target_x[k], nnf_y[k], nnf_x[k]
         for dy in range(-radius, radius + 1):
             y = ty + dy
