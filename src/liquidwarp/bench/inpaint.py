@@ -12,6 +12,8 @@ person's shape is moved onto background whose truth is known:
   fits (the lab video: the man takes two thirds of the 1080-pixel width), the view is shrunk by
   steps of 0.8 until one does, and ``view_scale`` says by how much: the hole keeps its place and
   share of the view, the background is seen closer than in the pipeline.
+- **Frame B's own person** (grown alike), where the view shows them, is filled too, as the
+  pipeline removes every person pixel: no method may copy them; it is not scored.
 - **skimage.** Natural images bundled with scikit-image (centre square, resized to ``SIZE``) with
   the first lab hole.
 
@@ -29,6 +31,7 @@ full-resolution lab frame (1080x1920) with its own person, grown by 3 % of its w
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from pathlib import Path
@@ -92,7 +95,7 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
         stack = np.stack([truth] + [_view(lab[i], placed["view"]) for i in others])
         grow = int(round(HOLE_DILATION * SIZE))
         person = np.stack(
-            [placed["hole"]] + [dilate_hole(_view_mask(lab_person[i], placed["view"]), grow) for i in others]
+            [placed["hole"] | placed["person"]] + [dilate_hole(_view_mask(lab_person[i], placed["view"]), grow) for i in others]
         )  # fmt: skip
         name = f"lab {a}->{b}"
         case, fills = _measure(name, "lab", truth, placed)
@@ -102,7 +105,7 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
         case["frames"] = _metrics(fills["frames"], truth, placed["hole"]) | {"seconds": seconds}
         case["frames_seen"] = float(1 - (person[1:].all(axis=0) & placed["hole"]).sum() / placed["hole"].sum())
         cases.append(case)
-        images[name] = (truth, placed["hole"], fills)
+        images[name] = (truth, placed["hole"], placed["person"], fills)
         bar.update(1)
     for a, b in OUTDOOR_PAIRS:
         placed = _place(outdoor_person[a], outdoor_person[b])
@@ -110,19 +113,22 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
         name = f"outdoor {a}->{b}"
         case, fills = _measure(name, "outdoor", truth, placed)
         cases.append(case)
-        images[name] = (truth, placed["hole"], fills)
+        images[name] = (truth, placed["hole"], placed["person"], fills)
         bar.update(1)
     for name in SKIMAGE:
         truth = _skimage(name)
-        placed = {"hole": first_hole, "view": None, "view_scale": None, "shift_px": None}
+        placed = {"hole": first_hole, "person": np.zeros_like(first_hole), "view": None, "view_scale": None, "shift_px": None}
         case, fills = _measure(name, "skimage", truth, placed)
         cases.append(case)
-        images[name] = (truth, first_hole, fills)
+        images[name] = (truth, first_hole, placed["person"], fills)
         bar.update(1)
     bar.close()
 
     return {
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "load_average_1min_at_end": os.getloadavg()[0],  # timings are slower on a busy machine
+        },  # fmt: skip
         "size": SIZE,
         "cases": cases,
         "means": _means(cases),
@@ -132,11 +138,13 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
 
 
 def contact_sheet(results: dict, path: Path, names: tuple[str, ...] = SHEET_CASES) -> None:
-    """A PNG, one column per case, rows: the hole (magenta), telea, patch, the truth."""
+    """A PNG, one column per case, rows: the hole (magenta; frame B's own person, filled too but
+    not scored, cyan), telea, patch, the truth."""
     columns = []
     for name in names:
-        truth, hole, fills = results["_images"][name]
+        truth, hole, person, fills = results["_images"][name]
         shown = truth.copy()
+        shown[person] = (0, 255, 255)
         shown[hole] = (255, 0, 255)
         column = [shown, fills["telea"], fills["patch"], truth]
         columns.append(np.concatenate([_label(tile, text) for tile, text in zip(column, ("hole: " + name, "telea", "patch", "truth"))]))
@@ -226,7 +234,7 @@ def _place(person_a: np.ndarray, person_b: np.ndarray) -> dict:
             for x0 in sorted(range(0, width - side + 1, 8), key=lambda x: (abs(x - x_a), x)):
                 other = dilate_hole(_view_mask(person_b, (x0, y0, side)), grow)
                 if not (other & hole).any():
-                    return {"hole": hole, "view": (x0, y0, side), "view_scale": round(scale, 3), "shift_px": x0 - x_a}
+                    return {"hole": hole, "person": other, "view": (x0, y0, side), "view_scale": round(scale, 3), "shift_px": x0 - x_a}
         scale *= 0.8
     raise RuntimeError("no sideways view of frame B misses its person")
 
@@ -245,8 +253,9 @@ def _skimage(name: str) -> np.ndarray:
 
 def _measure(name: str, group: str, truth: np.ndarray, placed: dict) -> tuple[dict, dict]:
     hole = placed["hole"]
+    fill = hole | placed["person"]  # frame B's own person is filled too, as the pipeline would
     holed = truth.copy()
-    holed[hole] = 0  # nothing of the truth may leak into a fill
+    holed[fill] = 0  # nothing of the truth may leak into a fill
     case = {
         "name": name, "group": group, "hole_fraction": float(hole.mean()),
         "view": None if placed["view"] is None else [int(v) for v in placed["view"]],
@@ -255,7 +264,7 @@ def _measure(name: str, group: str, truth: np.ndarray, placed: dict) -> tuple[di
     fills = {}
     for method, arguments in METHODS.items():
         start = time.perf_counter()
-        fills[method] = inpaint(holed, hole, **arguments)
+        fills[method] = inpaint(holed, fill, **arguments)
         seconds = time.perf_counter() - start
         case[method] = _metrics(fills[method], truth, hole) | {"seconds": seconds}
     return case, fills
