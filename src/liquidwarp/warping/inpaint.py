@@ -28,9 +28,11 @@ liquidwarp). Pixels outside the hole are returned unchanged, bit for bit; patche
 from pixels outside the hole. ``"patch"`` is deterministic: its random search draws from numba's
 generator, seeded on every call.
 
-Speed (2-core x86_64 CPU, after numba's first compilation, which is cached on disk): about 0.2 s
-for a 256x256 view with a 30 % person-shaped hole; the cost grows with the number of hole pixels
-(see ``BENCHMARKS.md``, "Person-hole in-painting").
+Speed of ``"patch"`` (2-core x86_64 CPU shared with other jobs, load average 7, after numba's
+first compilation, which is cached on disk): 1.2 s for a 256x256 view with a 26 % person-shaped
+hole, 4.7 s at 512x512, 18 s for a 1080x1920 frame with an 11 % hole (Telea: 0.2 s, 2.4 s, 33 s,
+its radius growing with the image). The cost grows with the number of hole pixels; callers that
+need speed fill a ~256-pixel view (see ``BENCHMARKS.md``, "Person-hole in-painting").
 """
 
 from __future__ import annotations
