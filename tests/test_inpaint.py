@@ -182,3 +182,41 @@ def test_bad_inputs_raise_value_error():
         clean_plate(frames, person, 3)
     with pytest.raises(ValueError):
         dilate_hole(hole.astype(np.uint8), 2)
+
+
+def test_bench_places_the_hole_beside_frame_b_person_inside_the_frame():
+    from liquidwarp.bench.inpaint import SIZE, _place, _view_mask
+
+    height, width = 300, 900
+    person_a = np.zeros((height, width), bool)
+    person_a[60:240, 400:460] = True
+    person_b = np.zeros((height, width), bool)
+    person_b[50:250, 380:520] = True  # where the hole would land unshifted
+    placed = _place(person_a, person_b)
+    x0, y0, side = placed["view"]
+    assert 0 <= x0 and x0 + side <= width and 0 <= y0 and y0 + side <= height
+    assert placed["view_scale"] == 1.0 and placed["shift_px"] != 0
+    assert placed["hole"].shape == (SIZE, SIZE) and 0.05 < placed["hole"].mean() < 0.5
+    assert not (placed["hole"] & _view_mask(person_b, placed["view"])).any()
+
+
+def test_bench_metrics_known_answers():
+    from liquidwarp.bench.inpaint import _metrics
+
+    truth = checkerboard(32, 32)
+    hole = np.zeros((32, 32), bool)
+    hole[8:20, 10:22] = True
+    same = _metrics(truth, truth, hole)
+    assert same["mae"] == 0 and same["ssim"] == pytest.approx(1.0) and same["psnr"] > 100
+    off = truth.copy()
+    off[hole] = np.clip(off[hole].astype(int) + 10, 0, 255).astype(np.uint8)
+    assert _metrics(off, truth, hole)["mae"] == pytest.approx(10.0)
+
+
+def test_bench_inpaint_cli_rejects_bad_options_before_measuring(tmp_path, capsys):
+    from liquidwarp.cli.main import main
+
+    assert main(["bench", "inpaint", "--sheet", str(tmp_path / "sheet.jpg")]) == 2
+    assert main(["bench", "inpaint", "--samples", str(tmp_path / "nowhere")]) == 2
+    assert main(["bench", "inpaint", "--json", str(tmp_path / "no" / "x.json")]) == 2
+    assert capsys.readouterr().err.count("liquidwarp: error:") == 3
