@@ -269,7 +269,7 @@ def _targets(hole: np.ndarray, radius: int) -> np.ndarray:
 
 def _patch_fill(image: np.ndarray, hole: np.ndarray, radius: int, seed: int) -> np.ndarray:
     """(H, W, 3) float32 completion (only its hole pixels are meant)."""
-    levels = [(_with_features(image, hole), hole)]
+    levels = [(_with_features(image, hole, 2 * radius + 1), hole)]
     while True:
         coarse, coarse_hole = _half(*levels[-1])
         if min(coarse_hole.shape) < COARSEST_SIDE or coarse_hole.all():
@@ -318,9 +318,9 @@ def _patch_fill(image: np.ndarray, hole: np.ndarray, radius: int, seed: int) -> 
     return previous[..., :3]
 
 
-def _with_features(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def _with_features(image: np.ndarray, hole: np.ndarray, side: int) -> np.ndarray:
     """(H, W, 3 + 2) float32: the colours and, as two more channels, the mean absolute x and y
-    derivative of the grey level over a patch-sized window of known pixels (Newson et al.,
+    derivative of the grey level over a ``side``-pixel window of known pixels (Newson et al.,
     *Video Inpainting of Complex Scenes*, SIAM J. Imaging Sci. 2014, section 4.2: texture
     features keep smooth patches from matching textured ones), times FEATURE_WEIGHT."""
     colour = image.astype(np.float32)
@@ -332,7 +332,6 @@ def _with_features(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     dy = np.zeros_like(grey)
     dx[:, 1:] = np.abs(np.diff(grey, axis=1)) * known[:, 1:] * known[:, :-1]
     dy[1:] = np.abs(np.diff(grey, axis=0)) * known[1:] * known[:-1]
-    side = PATCH_SIZE
     count = cv2.boxFilter(known, -1, (side, side), normalize=False, borderType=cv2.BORDER_REFLECT)
     features = [cv2.boxFilter(d, -1, (side, side), normalize=False, borderType=cv2.BORDER_REFLECT) / np.maximum(count, 1) for d in (dx, dy)]
     return np.concatenate([colour, FEATURE_WEIGHT * np.stack(features, axis=2)], axis=2).astype(np.float32)
