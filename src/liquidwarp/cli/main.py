@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
     speed.add_argument("--frames", type=_positive("--frames"), default=24, help="video frames timed per resolution (default 24)")
     speed.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
+    inpaint = bench_sub.add_parser("inpaint", help="filling a person-shaped hole: Telea vs patch-based vs other frames, against known truth")
+    inpaint.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    inpaint.add_argument("--sheet", type=Path, help="write a contact sheet (hole, telea, patch, truth) to this PNG file")
+    inpaint.add_argument("--samples", type=Path, help="folder of the sample videos (default ../shared/samples)")
     return parser
 
 
@@ -558,6 +562,20 @@ def _run_bench(args: argparse.Namespace) -> None:
         from liquidwarp.bench import tasks
 
         results = tasks.run()
+    elif args.suite == "inpaint":
+        from liquidwarp.bench import inpaint
+
+        check_output_file(args.sheet, "contact sheet", (".png",))
+        if args.samples is not None and not args.samples.is_dir():
+            raise UsageError(f"{args.samples}: no such folder")
+        full = inpaint.run(samples=args.samples)
+        if args.sheet is not None:
+            from liquidwarp.io.atomic import atomic_file
+
+            with atomic_file(args.sheet, suffix=".png") as tmp:
+                inpaint.contact_sheet(full, tmp)
+        print(inpaint.markdown(full))
+        results = inpaint.public(full)
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 
