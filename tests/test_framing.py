@@ -72,3 +72,30 @@ def test_remove_person_changes_only_the_hole_and_its_soft_edge():
     near[36:94, 26:64] = True  # the hole grown by its soft edge (one working pixel = 2 pixels)
     assert np.array_equal(out[~near], image[~near])
     assert np.abs(out[hole].astype(int) - [90, 120, 30]).max() <= 2  # filled with what surrounds it
+
+
+def _moving_square_clip(shift_background: bool):
+    rng = np.random.default_rng(1)
+    wide = rng.integers(0, 255, (48, 120, 3), dtype=np.uint8)
+    frames, holes = [], []
+    for t in range(6):
+        x0 = 4 * t if shift_background else 0
+        frame = wide[:, x0 : x0 + 64].copy()
+        hole = np.zeros((48, 64), bool)
+        hole[10:30, 5 + 10 * t : 15 + 10 * t] = True
+        frame[hole] = [255, 0, 255]  # the "person", moving right
+        frames.append(frame)
+        holes.append(hole)
+    return np.stack(frames), holes, wide[:, :64]
+
+
+def test_a_still_camera_clip_is_cleaned_from_its_other_frames():
+    from liquidwarp.tasks.framing import VideoPlates
+
+    frames, holes, background = _moving_square_clip(shift_background=False)
+    plates = VideoPlates(frames, holes, work_scale=1.0)
+    assert plates.still
+    for t in (0, 3, 5):
+        assert np.abs(plates(t).astype(int) - background).max() <= 1  # exactly what the person hid
+    moving = VideoPlates(*_moving_square_clip(shift_background=True)[:2], work_scale=1.0)
+    assert not moving.still  # a panning camera: each frame is in-painted on its own

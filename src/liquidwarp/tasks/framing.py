@@ -100,33 +100,46 @@ def person_hole(silhouette: np.ndarray, person_mask: np.ndarray | None, radius: 
     """(H, W) bool: where the background must be redone: the fitted body's ``silhouette`` and the
     perceived ``person_mask`` (hair and clothes the body model does not cover; > 0.5), grown by
     ``radius`` pixels."""
+    from liquidwarp.warping.inpaint import dilate_hole
+
     hole = silhouette.astype(bool)
     if person_mask is not None:
         hole = hole | (person_mask > 0.5)
-    r = max(int(round(radius)), 1)
-    return cv2.dilate(hole.astype(np.uint8), _disc(r)).astype(bool)
+    return dilate_hole(hole, max(int(round(radius)), 1))
 
 
-def remove_person(image: np.ndarray, hole: np.ndarray, work_scale: float, method: str = "telea") -> np.ndarray:
+def work_size(size: tuple[int, int], work_scale: float) -> tuple[int, int]:
+    """(h, w): an image of ``size`` (H, W) at ``work_scale`` (at most 1), at least 8 pixels a side."""
+    scale = min(float(work_scale), 1.0)
+    return max(int(round(size[0] * scale)), 8), max(int(round(size[1] * scale)), 8)
+
+
+def to_work(image: np.ndarray, hole: np.ndarray, work_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` and its ``hole`` at the working scale (a working pixel is in the hole when any of
+    the image pixels it covers is)."""
+    small = work_size(hole.shape, work_scale)
+    return resize_to(image, small), resize_to(hole.astype(np.uint8) * 255, small) > 0
+
+
+def remove_person(image: np.ndarray, hole: np.ndarray, work_scale: float, fill=None) -> np.ndarray:
     """``image`` (H, W, 3) uint8 with the ``hole`` (H, W) bool filled from around it.
 
     The fill is made at ``work_scale`` (working pixels per image pixel, at most 1: the scale the
     generator sees the person at, which keeps the cost of a large photo at the cost of the view)
-    and pasted back into the hole only, with a soft edge of one working pixel; the rest of the
-    image keeps its own pixels.
+    by ``fill(small_image, small_hole)`` (default: the patch-based
+    :func:`liquidwarp.warping.inpaint.inpaint`) and pasted back into the hole only, with a soft
+    edge of one working pixel; the rest of the image keeps its own pixels.
     """
     from liquidwarp.warping.inpaint import inpaint
 
     h, w = hole.shape
     if not hole.any():
         return image.copy()
-    scale = min(float(work_scale), 1.0)
-    small_size = (max(int(round(h * scale)), 8), max(int(round(w * scale)), 8))
-    small = resize_to(image, small_size)
-    small_hole = resize_to(hole.astype(np.uint8) * 255, small_size) > 0
-    filled = resize_to(inpaint(small, small_hole, method), (h, w)).astype(np.float32)
+    small, small_hole = to_work(image, hole, work_scale)
+    filled = (fill or inpaint)(small, small_hole)
+    filled = resize_to(filled, (h, w)).astype(np.float32)
     # Soft edge: the fill reaches one working pixel past the hole, fading out there.
-    reach = max(int(round(1 / scale)), 1)
+    reach = max(int(round(h / small.shape[0])), 1)
     soft = cv2.GaussianBlur(cv2.dilate(hole.astype(np.uint8), _disc(reach)).astype(np.float32), (0, 0), reach / 2 + 0.3)
     alpha = np.maximum(soft, hole.astype(np.float32))[..., None]
     return (image.astype(np.float32) * (1 - alpha) + filled * alpha + 0.5).clip(0, 255).astype(np.uint8)
@@ -165,16 +178,64 @@ def paste(canvas: np.ndarray, view_image: np.ndarray, alpha: np.ndarray, view: t
     return out
 
 
-def source_plate(image: np.ndarray, silhouette: np.ndarray, person_mask: np.ndarray | None, frame: OutputFrame, view_side: float, size: int) -> np.ndarray:
-    """The photo ``image`` (H, W, 3) at the output size with its person removed: the hole is the
-    fitted body's ``silhouette`` (H, W) and the perceived ``person_mask`` (H, W, or None), grown by
-    ``HOLE_DILATION`` of the person's view (``view_side`` output pixels), filled at the scale the
-    generator sees the person (``size`` / ``view_side``)."""
-    out = resize_to(image, frame.size)
-    sil = resize_to(silhouette.astype(np.uint8) * 255, frame.size) > 127
+def frame_hole(body, params, camera: Camera, person_mask: np.ndarray | None, frame: OutputFrame, view_side: float) -> np.ndarray:
+    """(H, W) bool at the output size: where a photo's person hides the background: the fitted
+    body ``params`` (B = 1) seen by the photo's ``camera`` and the perceived ``person_mask`` (photo
+    size, or None), grown by ``HOLE_DILATION`` of the person's view (``view_side`` output pixels)."""
+    silhouette = body_silhouette(body, params, scale_camera(camera, frame.scale, frame.size))
     mask = None if person_mask is None else resize_to(person_mask.astype(np.float32), frame.size)
-    hole = person_hole(sil, mask, HOLE_DILATION * view_side)
-    return remove_person(out, hole, size / view_side)
+    return person_hole(silhouette, mask, HOLE_DILATION * view_side)
+
+
+def source_plate(image: np.ndarray, hole: np.ndarray, frame: OutputFrame, view_side: float, size: int) -> np.ndarray:
+    """The photo ``image`` (H, W, 3) at the output size with its person (``hole``, from
+    :func:`frame_hole`) in-painted away at the scale the generator sees the person
+    (``size`` / ``view_side``)."""
+    return remove_person(resize_to(image, frame.size), hole, size / view_side)
+
+
+STILL_CAMERA_ERROR = 6.0  # mean |frame - median| (0-255) of the background below which a clip's camera counts as still
+PLATE_FRAMES = 40  # at most this many frames of a clip give the still camera's background
+
+
+class VideoPlates:
+    """Each frame of a video with its person removed. With a still camera the background behind
+    the person is taken from the other frames, where the person has moved away
+    (:func:`liquidwarp.warping.inpaint.clean_plate`); what no frame shows, and every hole of a
+    moving camera's clip, is in-painted.
+
+    Args:
+        frames: (T, H, W, 3) uint8 at any size (resized to the output's).
+        holes: T (H, W) bool holes at the output size (:func:`frame_hole`).
+        work_scale: working pixels per output pixel (the generator's scale).
+    """
+
+    def __init__(self, frames: np.ndarray, holes: list[np.ndarray], work_scale: float) -> None:
+        from liquidwarp.warping.inpaint import background_from_frames
+
+        self.frames, self.holes, self.work_scale = frames, holes, work_scale
+        size = holes[0].shape
+        works = [to_work(resize_to(f, size), h, work_scale) for f, h in zip(frames, holes)]
+        self.small = np.stack([w[0] for w in works])
+        self.small_holes = np.stack([w[1] for w in works])
+        self.indices = np.unique(np.linspace(0, len(frames) - 1, min(PLATE_FRAMES, len(frames))).round().astype(int))
+        background, seen = background_from_frames(self.small, self.small_holes, self.indices)
+        shown = seen[None] & ~self.small_holes[self.indices]
+        error = np.abs(self.small[self.indices].astype(np.float32) - background[None]).mean(-1)
+        self.still = len(frames) > 1 and bool(shown.any()) and float(error[shown].mean()) < STILL_CAMERA_ERROR
+
+    def __call__(self, t: int) -> np.ndarray:
+        """(H, W, 3) uint8: frame ``t`` at the output size with its person removed."""
+        from liquidwarp.warping.inpaint import clean_plate
+
+        fill = None
+        if self.still:
+            others = self.indices[self.indices != t]
+
+            def fill(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
+                return clean_plate(self.small, self.small_holes, t, indices=others)
+
+        return remove_person(resize_to(self.frames[t], self.holes[t].shape), self.holes[t], self.work_scale, fill)
 
 
 def body_silhouette(body, params, camera: Camera) -> np.ndarray:

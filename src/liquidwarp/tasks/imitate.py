@@ -19,7 +19,7 @@ from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.framing import OutputFrame, body_silhouette, output_frame, render_in_frame, resize_to, source_plate
+from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, render_in_frame, resize_to, source_plate
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
 from liquidwarp.tasks.recover import PersonPick, Recovery, recover
 from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
@@ -83,10 +83,9 @@ def source_frame(body: BodyModel, recovery: Recovery, size: int, height: int | N
     view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
     if keep_person:
         return SourceFrame(frame, resize_to(image, frame.size), view_side)
-    silhouette = body_silhouette(body, seq.params.index(t), seq.camera)
     observation = recovery.observations[t]
-    plate = source_plate(image, silhouette, None if observation is None else observation.mask, frame, view_side, size)
-    return SourceFrame(frame, plate, view_side)
+    hole = frame_hole(body, seq.params.index(t), seq.camera, None if observation is None else observation.mask, frame, view_side)
+    return SourceFrame(frame, source_plate(image, hole, frame, view_side, size), view_side)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 import torch
 
@@ -84,14 +83,13 @@ def prepare_source(
 
 
 def inpainted_background(source: PreparedSource) -> torch.Tensor:
-    """The source's view with the person inpainted away, (1, 3, S, S)."""
+    """The source's view with the person in-painted away (the body grown by ``INPAINT_DILATION``
+    of the side, filled by :func:`liquidwarp.warping.inpaint.inpaint`), (1, 3, S, S)."""
+    from liquidwarp.warping.inpaint import dilate_hole, inpaint
+
     size = source.image.shape[-1]
-    image = to_uint8(source.image)
-    mask = source.fragments.mask[0].numpy().astype(np.uint8) * 255
-    radius = max(int(round(INPAINT_DILATION * size)), 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    mask = cv2.dilate(mask, kernel)
-    filled = cv2.inpaint(image, mask, max(radius, 3), cv2.INPAINT_TELEA)
+    hole = dilate_hole(source.fragments.mask[0].numpy(), max(int(round(INPAINT_DILATION * size)), 1))
+    filled = inpaint(to_uint8(source.image), hole)
     return torch.from_numpy(filled).permute(2, 0, 1)[None].float() / 255
 
 

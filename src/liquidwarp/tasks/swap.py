@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from liquidwarp.body.model import PART_INDEX, PART_NAMES, BodyModel
 from liquidwarp.errors import InputError
 from liquidwarp.tasks.methods import PART_GROUPS
@@ -62,7 +64,7 @@ def swap(
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter, write_image
-    from liquidwarp.tasks.framing import body_silhouette, output_frame, render_in_frame, resize_to, source_plate
+    from liquidwarp.tasks.framing import VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.recover import recover
@@ -96,20 +98,22 @@ def swap(
     renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
     backgrounds = Backgrounds(background, frame.size) if background is not None else None
 
+    plates = None
+    if backgrounds is None:
+        # The person's hole in every frame; a still camera's clip fills it from the other frames.
+        holes = [
+            frame_hole(body, seq.params.index(t), seq.camera, None if obs is None else obs.mask, frame, view_side)
+            if seq.found[t] else np.zeros(frame.size, bool)
+            for t, obs in enumerate(ref.observations)
+        ]  # fmt: skip
+        plates = VideoPlates(ref.footage.frames, holes, size / view_side)
     images = []
     for t in tqdm(range(seq.frames), desc="swap", unit="frame", disable=not progress or not ref.footage.is_video):
-        image = ref.footage.frames[t]
         if not seq.found[t]:  # nobody to dress: the frame as it is
-            images.append(resize_to(image, frame.size))
+            images.append(resize_to(ref.footage.frames[t], frame.size))
             continue
-        params = seq.params.index(t)
-        if backgrounds is None:
-            observation = ref.observations[t]
-            silhouette = body_silhouette(body, params, seq.camera)
-            plate = source_plate(image, silhouette, None if observation is None else observation.mask, frame, view_side, size)
-        else:
-            plate = backgrounds(t)
-        images.append(render_in_frame(renderer, body, params, frame, plate, view_side, size))
+        plate = plates(t) if plates is not None else backgrounds(t)
+        images.append(render_in_frame(renderer, body, seq.params.index(t), frame, plate, view_side, size))
     out = Path(out)
     if ref.footage.is_video:
         with VideoWriter(out, seq.fps) as writer:
