@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     pers.add_argument("--checkpoint", type=Path, help="the model to start from (default: the shipped model)")
     pers.add_argument("--size", type=int, default=256, help="side the photos are seen at, 64..1024 (default 256)")
 
-    view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about their vertical axis)")
+    view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about the photo's vertical)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
     turn = view.add_mutually_exclusive_group()

@@ -1,5 +1,6 @@
-"""Novel view synthesis: the person of a photo turned about their own vertical axis (and tilted
-toward or away from the camera), seen from the photo's camera over the photo's background.
+"""Novel view synthesis: the person of a photo turned about the scene's vertical axis through their
+root (and tilted toward or away from the camera), seen from the photo's camera over the photo's
+background.
 
 Turning the body in front of a still camera is the same as moving the camera around a still body,
 with the background kept still (bullet time). The body keeps its pose and shape; only the root
@@ -42,19 +43,51 @@ def parse_angles(text: str) -> list[float]:
     return [start + k * step for k in range(count)]
 
 
+def camera_up(camera_rotation: torch.Tensor) -> torch.Tensor:
+    """The camera's up direction (3,) in world coordinates, for a camera whose world-to-camera
+    rotation is ``camera_rotation`` (3, 3): minus the camera's y axis (OpenCV cameras: y points
+    down the image), which is row 1 of the rotation (``R^T e_y``)."""
+    assert camera_rotation.shape == (3, 3), camera_rotation.shape
+    return -camera_rotation[1]
+
+
 def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rotation: torch.Tensor | None = None) -> BodyParams:
-    """``params`` (B = 1) turned by ``angle`` degrees about the body's own vertical axis through its
+    """``params`` (B = 1) turned by ``angle`` degrees about the scene's vertical through the body's
     root (positive: counter-clockwise seen from above), then tilted by ``elevation`` degrees about
     the camera's horizontal axis through the root (positive: the camera seems to rise and look down
-    on the person). ``camera_rotation`` (3, 3) world-to-camera, needed for ``elevation``."""
+    on the person).
+
+    The vertical is the camera's up direction in world coordinates (:func:`camera_up`), which for an
+    upright photo is the opposite of gravity. Not the body's own axis: on real photos the fitted
+    pelvis often leans 10-30 degrees while the legs and spine make up for it, and turning about the
+    pelvis' axis then swings the whole body off vertical (by twice the lean at 180 degrees). Not the
+    body's standing axis (ankles to shoulders) either: it is undefined or misleading when the person
+    bends, sits, kicks or jumps, whereas the photo's up is the direction the ground and background
+    stay level with. A rotation ``Q`` about the root ``t`` maps ``(R, t)`` to ``(Q R, t)``: the
+    model's vertices are ``R v + t`` (``liquidwarp.body.model``), so the root stays in place.
+
+    Args:
+        params: the body, B = 1.
+        angle: degrees about the vertical.
+        elevation: degrees about the camera's x axis.
+        camera_rotation: (3, 3) world-to-camera rotation of the camera the body is seen by; None
+            means the fitting's default camera (``liquidwarp.fitting.targets.WORLD_TO_CAMERA``,
+            world z up).
+    """
+    assert params.batch_size == 1, params.batch_size
+    if camera_rotation is None:
+        from liquidwarp.fitting.targets import WORLD_TO_CAMERA
+
+        camera_rotation = WORLD_TO_CAMERA
+    camera_rotation = camera_rotation.to(params.root_rotation)
     r = axis_angle_to_matrix(params.root_rotation)[0]
-    up = r[:, 2]  # the body's vertical axis (the model's z) in world coordinates
+    up = camera_up(camera_rotation)
     q = axis_angle_to_matrix((up * math.radians(angle))[None])[0]
     if elevation:
-        if camera_rotation is None:
-            raise ValueError("elevation needs the camera's rotation")
         horizontal = camera_rotation[0]  # the camera's x axis in world coordinates
         q = axis_angle_to_matrix((horizontal * math.radians(-elevation))[None])[0] @ q
+    if angle == 0 and not elevation:
+        return params  # exactly unchanged (a rotation by zero still rounds through the matrices)
     root = params.root_translation[0]
     # Rotating about the root keeps it in place: t' = Q (t - t) + t = t.
     return params.replace(root_rotation=matrix_to_axis_angle((q @ r)[None]), root_translation=root[None].clone())
