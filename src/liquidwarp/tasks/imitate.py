@@ -47,7 +47,9 @@ def load_reference(
         if max_frames is not None and seq.frames > max_frames:
             seq = FittedSequence(seq.params.index(slice(0, max_frames)), seq.camera, seq.found[:max_frames], seq.crop, seq.fps, seq.source)
         return seq, None
-    recovery = recover(path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=person)
+    recovery = recover(
+        path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=person, person_option="--reference-person"
+    )
     if not recovery.footage.is_video:
         raise InputError(f"{path}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     return recovery.sequence, recovery
@@ -98,7 +100,7 @@ def imitate(
         raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress) for p in sources]
+    recoveries = [recover(p, body, progress=progress, person_option=None) for p in sources]
     ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]

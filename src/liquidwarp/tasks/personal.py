@@ -19,7 +19,7 @@ def personal_model(sources: list[Path], out: Path, steps: int, checkpoint: Path 
     from liquidwarp.training.personalize import PersonalizeConfig, personalize
 
     body = BodyModel()
-    recoveries = [recover(p, body, progress=progress) for p in sources]
+    recoveries = [recover(p, body, progress=progress, person_option=None) for p in sources]
     for path, recovery in zip(sources, recoveries):
         if recovery.footage.is_video:
             raise InputError(f"{path}: a photo is needed, not a video")

@@ -125,7 +125,7 @@ def novel_views(
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress) for p in sources]
+    recoveries = [recover(p, body, progress=progress, person_option=None) for p in sources]
     for path, recovery in zip(sources, recoveries):
         if recovery.footage.is_video:
             raise InputError(f"{path}: a photo is needed, not a video")
