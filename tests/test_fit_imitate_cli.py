@@ -143,6 +143,9 @@ def test_person_pick_chooses_the_bystander_and_bad_picks_fail(tmp_path, photo, c
     assert main(["fit", str(photo), "--out", str(out), "--person", "60,500"]) == 0  # the woman at the left edge
     obs = load_observations(out / "observations.npz")[0]
     assert obs.bbox[2] < 200  # her box, not the thrower's (x 243-565)
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 and said[0].startswith("liquidwarp: thrower.png: 2 people in view; using the one at x "), said
+    assert "(picked, full body, " in said[0] and said[0].endswith("; pick another with --person X,Y"), said
     assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "1000,100"]) == 2
     one_line_error(capsys, "no person at")
     assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "left"]) == 2

@@ -19,7 +19,7 @@ from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source, to_uint8
-from liquidwarp.tasks.recover import PersonPick, Recovery, recover
+from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
 from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, letterbox
 
 
@@ -86,10 +86,12 @@ def imitate(
     device: str = "cpu",
     background: Path | None = None,
     personalize: int = 0,
+    source_people: list[PersonPick] | None = None,
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion, over the
     first source's background (the person in-painted away) or over ``background`` (an image, or a
-    video played along)."""
+    video played along). ``source_people``: the person to use in each source photo (one per
+    source, in order; None: chosen automatically); ``reference_person`` likewise in the reference."""
     import time
 
     from tqdm import tqdm
@@ -99,8 +101,13 @@ def imitate(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
     start = time.perf_counter()
+    from liquidwarp.io import media
+
+    if not (Path(reference).suffix.lower() == ".npz" or Path(reference).is_dir() or media.is_video_path(reference)):
+        # Said before the sources are perceived and fitted, so that it is all the run says.
+        raise InputError(f"{reference}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress, person_option=None) for p in sources]
+    recoveries = recover_sources(sources, body, source_people, progress)
     ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is in the first source's view.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]

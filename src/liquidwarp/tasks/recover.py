@@ -270,6 +270,15 @@ def recover(
     return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False, cache if use_cache else None, choice)
 
 
+def recover_sources(sources: list[Path], body: BodyModel, people: list[PersonPick] | None = None, progress: bool = True) -> list[Recovery]:
+    """Recover each source photo, with the person picked in it (``people``: one per source, in
+    order) or chosen automatically (None); the line saying who was used names ``--source-person``."""
+    if people is not None and len(people) != len(sources):
+        raise InputError(f"{len(people)} source person pick(s) for {len(sources)} source(s): give one per source, in order")
+    picks = people if people is not None else [None] * len(sources)
+    return [recover(p, body, progress=progress, person=pick, person_option="--source-person") for p, pick in zip(sources, picks)]
+
+
 def _load_choice(path: Path) -> PersonChoice | None:
     """The choice kept beside a cached fit (``person.json``); InputError names a damaged file."""
     import json

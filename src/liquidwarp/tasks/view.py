@@ -21,6 +21,7 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from liquidwarp.tasks.recover import PersonPick
 
 
 def parse_angles(text: str) -> list[float]:
@@ -112,20 +113,22 @@ def novel_views(
     progress: bool = True,
     personalize: int = 0,
     background: Path | None = None,
+    source_people: list[PersonPick] | None = None,
 ) -> ViewResult:
     """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
-    (.png/.jpg, one row of up to 6 views per row)."""
+    (.png/.jpg, one row of up to 6 views per row). ``source_people``: the person to use in each
+    source photo (one per source, in order; None: chosen automatically)."""
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter, write_image
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover
+    from liquidwarp.tasks.recover import recover_sources
     from liquidwarp.tasks.views import Backgrounds
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress, person_option=None) for p in sources]
+    recoveries = recover_sources(sources, body, source_people, progress)
     for path, recovery in zip(sources, recoveries):
         if recovery.footage.is_video:
             raise InputError(f"{path}: a photo is needed, not a video")
