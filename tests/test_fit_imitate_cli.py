@@ -132,6 +132,9 @@ def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, pho
     one_line_error(capsys, "nobody.png")
     assert main(["imitate", "--source", str(photo), "--reference", str(photo), "--out", str(tmp_path / "x.mp4")]) == 2
     one_line_error(capsys, "reference must be a video")
+    two = ["imitate", "--source", str(photo), "--source", str(photo), "--reference", str(LAB), "--out", str(tmp_path / "x.mp4")]
+    assert main([*two, "--source-person", "400,700"]) == 2
+    one_line_error(capsys, "--source-person", "one per --source")
     leftovers = sorted(p.name for p in tmp_path.iterdir())
     assert leftovers == sorted(["notes.jpg", "empty.mp4", "corrupt.mp4", "blank.png", "half.png", "file.txt"]), leftovers
 

@@ -277,10 +277,11 @@ class MediaPipePose:
         heavy: use the heavy landmark model (model complexity 2, slower, a little more accurate).
             ``None``: only if it is already installed. mediapipe does not ship it and would download
             it; liquidwarp never downloads, so ``heavy=True`` without the file is an error.
-        find_others: search the image for other people and choose the largest, most central one
-            (see the module docstring); False trusts mediapipe's single detection (faster).
+        find_others: search the image for other people and choose among them (a full body first,
+            then the largest, most central one; see the module docstring); False trusts mediapipe's
+            single detection (faster).
         search_interval: in video mode, while following someone, look for other people every this
-            many frames (only to warn about them; the person followed stays the same).
+            many frames (only to count them in :attr:`choice`; the person followed stays the same).
         min_confidence: mediapipe's minimum detection confidence.
 
     Not thread-safe; use one instance per thread. Close it (or use ``with``) to free the graphs.
@@ -410,7 +411,8 @@ class MediaPipePose:
             image: (H, W, 3) uint8 RGB. In video mode, consecutive frames of one video.
 
         Returns:
-            The largest, most central person (see the module docstring), or None if nobody is found.
+            The person chosen (see the module docstring; who and why in :attr:`choice`), or None if
+            nobody is found.
             In video mode, the person chosen first is kept for as long as they stay in view.
         """
         if self._main is None:
