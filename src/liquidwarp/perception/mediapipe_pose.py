@@ -16,10 +16,10 @@ among them, :class:`MediaPipePose` searches for them:
    not);
 3. take the connected components of the union of everyone's thresholded masks; components that
    one detection's landmarks span (e.g. a body cut in two by a lamp post) are one person, each
-   other component is someone; people whose area is at least ``MIN_PERSON_FRACTION`` of the
-   largest person's count. A detection
-   whose mask merged into someone else's component (people overlapping in a crowd) is a person
-   too, measured by its own mask inside its landmarks' box;
+   other component is someone. A detection whose mask merged into someone else's component
+   (people overlapping in a crowd) is a person too, measured by its own mask inside its
+   landmarks' box. People whose area is at least ``MIN_PERSON_FRACTION`` of the largest person's
+   count;
 4. choose (:func:`people_among`): a **full body** (head, shoulders, hips, knees and ankles
    visible) beats any half body, however big; among equals the highest ``size * (1 - d)`` wins,
    where the size is the squared body length (head to ankles along the skeleton, in pixels; the
@@ -63,7 +63,7 @@ from liquidwarp.errors import InputError
 from liquidwarp.io.media import captured_stderr, iter_video_frames, probe_video
 from liquidwarp.perception.observation import (
     BODY_PARTS,
-    LANDMARK_NAMES,
+    LANDMARK_INDEX,
     NUM_LANDMARKS,
     PersonChoice,
     PersonObservation,
@@ -225,8 +225,7 @@ def _body_length(obs: PersonObservation) -> float:
     """A person's size whatever their pose, in pixels: the length of the chain from the nose
     through the midpoints of the shoulders, hips and knees to the midpoint of the ankles (hidden
     landmarks included: the model places them where the body must be)."""
-    index = {name: i for i, name in enumerate(LANDMARK_NAMES)}
-    points = obs.landmarks_2d
+    points, index = obs.landmarks_2d, LANDMARK_INDEX
     chain = [points[index["nose"]]] + [
         (points[index[f"left_{part}"]] + points[index[f"right_{part}"]]) / 2 for part in ("shoulder", "hip", "knee", "ankle")
     ]
