@@ -159,6 +159,25 @@ def test_several_people_choose_the_walking_woman(pose, outdoor_frames):
 
 
 @needs_samples
+def test_a_crowd_is_said_to_overlap(pose, outdoor_frames):
+    # Frame 120 with the walking woman pasted again (her own mask) 45 % of her width to the right:
+    # two women, one in front of the other. Whoever is used, the overlap is said.
+    frame = outdoor_frames[0]
+    woman = pose.observe(frame)
+    body = woman.mask > 0.5
+    xs = np.flatnonzero(body.any(axis=0))
+    shift = int(0.45 * (xs[-1] - xs[0]))
+    crowd = frame.copy()
+    moved = np.zeros_like(body)
+    moved[:, shift:] = body[:, :-shift]
+    crowd[moved] = frame[:, :-shift][body[:, :-shift]]
+    assert pose.observe(crowd) is not None
+    choice = pose.choice
+    assert choice.people >= 3 and choice.overlapping >= 1, choice
+    assert 700 < choice.point[0] < 1100 and choice.point[1] > 500  # one of the women, not the man on the box
+
+
+@needs_samples
 def test_half_body_photo_misses_knees_and_ankles(pose, lab_frame):
     # Cut at his mid-thigh, the woman at the left edge (x < 140) painted grey: she is whole in the
     # top 45 % of the frame, and a full body is chosen before a bigger half body.
