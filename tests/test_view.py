@@ -139,3 +139,19 @@ def test_view_command_writes_images_grids_and_videos(tmp_path, photo, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and words in err[0], err
     assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "y.png").exists()
+
+
+@needs_samples
+def test_view_of_a_picked_source_person_says_so(tmp_path, photo, capsys):
+    # The lab photo shows the thrower and, at the left edge, a woman watching: --source-person
+    # picks her, and the line names her and the option.
+    from liquidwarp.io.media import read_image
+
+    one = tmp_path / "woman.png"
+    args = ["view", "--source", str(photo), "--angle", "0", "--method", "copy", "--size", "64", "--out", str(one)]
+    assert main([*args, "--source-person", "60,500"]) == 0
+    assert read_image(one).shape == (64, 64, 3)
+    said = [line for line in capsys.readouterr().err.splitlines() if "people in view" in line]
+    assert len(said) == 1 and said[0].startswith("liquidwarp: thrower.png: 2 people in view; using the one at x "), said
+    x = int(said[0].split("using the one at x ")[1].split(",")[0])
+    assert x < 200 and "(picked, " in said[0] and said[0].endswith("pick another with --source-person X,Y"), said
