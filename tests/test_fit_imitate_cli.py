@@ -1,13 +1,14 @@
 """`liquidwarp fit` and `liquidwarp imitate` end to end on the real footage in ../shared/samples."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from liquidwarp.cli.main import main
 
-from samples import LAB, needs_samples, lab_photo
+from samples import LAB, OUTDOOR, needs_samples, lab_photo
 
 pytestmark = needs_samples
 
@@ -23,6 +24,17 @@ def private_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
     return lab_photo(tmp_path_factory.mktemp("photos"))
+
+
+@pytest.fixture(scope="module")
+def two_people(tmp_path_factory):
+    """Frame 120 of the outdoor clip as a photo: the woman walking in front (x ~720..950,
+    y ~515..930 of 1768 x 994) and the man standing on the utility box behind her."""
+    from liquidwarp.io.media import iter_video_frames, write_image
+
+    path = tmp_path_factory.mktemp("photos") / "walk.png"
+    write_image(path, list(iter_video_frames(OUTDOOR, max_frames=121))[120])
+    return path
 
 
 def one_line_error(capsys, *words):
@@ -105,7 +117,11 @@ def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, pho
     one_line_error(capsys, "no person")
     half = tmp_path / "half.png"
     image = read_image(photo)
-    write_image(half, image[: int(image.shape[0] * 0.45)])
+    # The thrower cut at mid-thigh, the woman at the left edge painted grey (she is whole in the top
+    # 45 %, so she would be chosen before his bigger half body).
+    top = image[: int(image.shape[0] * 0.45)].copy()
+    top[:, :150] = 128
+    write_image(half, top)
     assert main(["fit", str(half), "--out", str(out)]) == 2
     one_line_error(capsys, "half-body")
     blocker = tmp_path / "file.txt"
@@ -118,6 +134,9 @@ def test_bad_inputs_fail_in_one_line_with_exit_2_and_leave_nothing(tmp_path, pho
     one_line_error(capsys, "nobody.png")
     assert main(["imitate", "--source", str(photo), "--reference", str(photo), "--out", str(tmp_path / "x.mp4")]) == 2
     one_line_error(capsys, "reference must be a video")
+    two = ["imitate", "--source", str(photo), "--source", str(photo), "--reference", str(LAB), "--out", str(tmp_path / "x.mp4")]
+    assert main([*two, "--source-person", "400,700"]) == 2
+    one_line_error(capsys, "--source-person", "one per --source")
     leftovers = sorted(p.name for p in tmp_path.iterdir())
     assert leftovers == sorted(["notes.jpg", "empty.mp4", "corrupt.mp4", "blank.png", "half.png", "file.txt"]), leftovers
 
@@ -129,6 +148,9 @@ def test_person_pick_chooses_the_bystander_and_bad_picks_fail(tmp_path, photo, c
     assert main(["fit", str(photo), "--out", str(out), "--person", "60,500"]) == 0  # the woman at the left edge
     obs = load_observations(out / "observations.npz")[0]
     assert obs.bbox[2] < 200  # her box, not the thrower's (x 243-565)
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 and said[0].startswith("liquidwarp: thrower.png: 2 people in view; using the one at x "), said
+    assert "(picked, full body, " in said[0] and said[0].endswith("; pick another with --person X,Y"), said
     assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "1000,100"]) == 2
     one_line_error(capsys, "no person at")
     assert main(["fit", str(photo), "--out", str(tmp_path / "x"), "--person", "left"]) == 2
@@ -151,3 +173,24 @@ def test_imitate_over_a_new_background(tmp_path, photo, capsys):
     assert main([*args, "--background", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "other.mp4")]) == 2
     one_line_error(capsys, "image or a video")
     assert not (tmp_path / "other.mp4").exists()
+
+
+PERSON_LINE = re.compile(
+    r"liquidwarp: walk\.png: 2 people in view; using the one at x (\d+), y (\d+) "
+    r"\(full body, (\d+) % of the image height\); pick another with --person X,Y"
+)
+
+
+def test_fit_says_which_person_it_used_cached_or_not(tmp_path, two_people, capfd):
+    lines = []
+    for run in ("first", "cached"):
+        assert main(["fit", str(two_people), "--out", str(tmp_path / run), "--json", str(tmp_path / f"{run}.json")]) == 0
+        err = capfd.readouterr().err
+        assert "Warning" not in err and "warn(" not in err, err
+        said = [line for line in err.splitlines() if "people in view" in line]
+        assert len(said) == 1 and PERSON_LINE.fullmatch(said[0]), err
+        lines.append(said[0])
+    assert json.loads((tmp_path / "cached.json").read_text())["cached"] is True
+    assert lines[0] == lines[1]  # the cached fit says the same
+    x, y, height = (int(v) for v in PERSON_LINE.fullmatch(lines[0]).groups())
+    assert 780 < x < 900 and 650 < y < 800 and 38 <= height <= 46  # the woman, not the man on the box

@@ -1,5 +1,3 @@
-import warnings
-
 import numpy as np
 import pytest
 
@@ -9,12 +7,13 @@ from liquidwarp.perception import (
     LANDMARK_INDEX,
     LANDMARK_NAMES,
     MediaPipePose,
+    PersonChoice,
     PersonObservation,
-    SeveralPeopleWarning,
     heavy_model_available,
     load_observations,
     missing_body_parts,
     observe_video,
+    people_among,
     save_observations,
 )
 from liquidwarp.perception.observation import in_image
@@ -44,8 +43,9 @@ def lab_frame():
 @pytest.fixture(scope="module")
 def lab_observation(pose, lab_frame):
     # Frame 0 shows the man on the treadmill and, half hidden at the left edge, a woman watching.
-    with pytest.warns(SeveralPeopleWarning, match="several people in view"):
-        return pose.observe(lab_frame)
+    obs = pose.observe(lab_frame)
+    assert pose.choice is not None and pose.choice.people == 2
+    return obs
 
 
 def test_landmark_names_follow_mediapipe():
@@ -123,9 +123,8 @@ def test_square_crops_map_back_to_the_full_image(pose, lab_frame, lab_observatio
 
 
 def test_blank_image_has_nobody(pose):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert pose.observe(np.full((480, 640, 3), 128, np.uint8)) is None
+    assert pose.observe(np.full((480, 640, 3), 128, np.uint8)) is None
+    assert pose.choice is None
 
 
 def test_observe_rejects_non_images(pose):
@@ -146,9 +145,11 @@ def test_several_people_choose_the_walking_woman(pose, outdoor_frames):
     # Frame 120: the woman walks through the middle (x ~720..950, y ~515..930 of 1768 x 994),
     # the man stands on the utility box behind her (x ~640..770, y ~90..460); checked by eye.
     frame = outdoor_frames[0]
-    with pytest.warns(SeveralPeopleWarning, match=r"several people in view \(2\)"):
-        obs = pose.observe(frame)
+    obs = pose.observe(frame)
     assert obs is not None
+    choice = pose.choice
+    assert choice.people == 2 and choice.missing == () and choice.overlapping == 0 and not choice.picked
+    assert 780 < choice.point[0] < 900 and 650 < choice.point[1] < 800
     x0, y0, x1, y1 = obs.bbox
     assert 680 < x0 < 760 and 900 < x1 < 1000 and 480 < y0 < 560 and 880 < y1 < 960
     cx, cy = obs.landmarks_2d[obs.visibility > 0.5].mean(axis=0)
@@ -158,11 +159,31 @@ def test_several_people_choose_the_walking_woman(pose, outdoor_frames):
 
 
 @needs_samples
+def test_a_crowd_is_said_to_overlap(pose, outdoor_frames):
+    # Frame 120 with the walking woman pasted again (her own mask) 45 % of her width to the right:
+    # two women, one in front of the other. Whoever is used, the overlap is said.
+    frame = outdoor_frames[0]
+    woman = pose.observe(frame)
+    body = woman.mask > 0.5
+    xs = np.flatnonzero(body.any(axis=0))
+    shift = int(0.45 * (xs[-1] - xs[0]))
+    crowd = frame.copy()
+    moved = np.zeros_like(body)
+    moved[:, shift:] = body[:, :-shift]
+    crowd[moved] = frame[:, :-shift][body[:, :-shift]]
+    assert pose.observe(crowd) is not None
+    choice = pose.choice
+    assert choice.people >= 3 and choice.overlapping >= 1, choice
+    assert 700 < choice.point[0] < 1100 and choice.point[1] > 500  # one of the women, not the man on the box
+
+
+@needs_samples
 def test_half_body_photo_misses_knees_and_ankles(pose, lab_frame):
-    top = np.ascontiguousarray(lab_frame[: int(0.45 * 1920)])  # cut at mid-thigh
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SeveralPeopleWarning)
-        obs = pose.observe(top)
+    # Cut at his mid-thigh, the woman at the left edge (x < 140) painted grey: she is whole in the
+    # top 45 % of the frame, and a full body is chosen before a bigger half body.
+    top = lab_frame[: int(0.45 * 1920)].copy()
+    top[:, :150] = 128
+    obs = pose.observe(top)
     assert obs is not None
     missing = missing_body_parts(obs)
     assert "knees" in missing and "ankles" in missing
@@ -172,10 +193,11 @@ def test_half_body_photo_misses_knees_and_ankles(pose, lab_frame):
 
 
 @needs_samples
-def test_observe_video_tracks_and_warns_once():
-    with pytest.warns(SeveralPeopleWarning) as record:
-        observations = observe_video(LAB, max_frames=6, progress=False)
-    assert len([w for w in record if issubclass(w.category, SeveralPeopleWarning)]) == 1
+def test_observe_video_tracks_and_tells_once(capsys):
+    observations = observe_video(LAB, max_frames=6, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("liquidwarp: lab_throw_cam01.mp4: 2 people in view; following the one at") == 1, err
+    assert "Warning" not in err
     assert len(observations) == 6 and all(o is not None for o in observations)
     hips = np.array([(xy(o, "left_hip") + xy(o, "right_hip")) / 2 for o in observations])
     assert np.linalg.norm(np.diff(hips, axis=0), axis=1).max() < 30  # 1/60 s apart: small steps
@@ -186,8 +208,7 @@ def test_observe_video_tracks_and_warns_once():
 def test_video_mode_keeps_the_chosen_person(outdoor_frames):
     # The woman is chosen on the first frame and followed while she walks left (about 8 px per
     # frame), though mediapipe's own tracker may prefer the man on the box.
-    with pytest.warns(SeveralPeopleWarning):
-        observations = observe_video(outdoor_frames, progress=False)
+    observations = observe_video(outdoor_frames, progress=False, report=False)
     assert len(observations) == 11 and all(o is not None for o in observations)
     hips = np.array([(xy(o, "left_hip") + xy(o, "right_hip")) / 2 for o in observations])
     assert (hips[:, 1] > 650).all()  # on the ground, not on the box (the man's hips are at y < 300)
@@ -268,8 +289,85 @@ def test_main_person_of_a_clip_is_the_thrower_not_the_bystander():
     from liquidwarp.perception.mediapipe_pose import main_person
 
     frames = list(iter_video_frames(LAB, max_frames=40))
-    with MediaPipePose(video=False) as pose, pytest.warns(SeveralPeopleWarning):
-        first, box = main_person(pose, frames, samples=3)
-    x0, y0, x1, y1 = box
-    assert first == 0
+    with MediaPipePose(video=False) as pose:
+        choice = main_person(pose, frames, samples=3)
+    x0, y0, x1, y1 = choice.box
+    assert choice.frame == 0 and choice.people == 2 and choice.image_size == (1920, 1080)
     assert 150 < (x0 + x1) / 2 < 700 and y1 - y0 > 600  # the man in the middle, not the woman at x < 140
+
+
+# ------------------------------------------------------------------ choosing among people (no model)
+
+
+def detections(people):
+    """The observations behind ``people``, for comparing by identity."""
+    return [id(p.detection) for p in people]
+
+
+def stick_person(image_size, x, top, height):
+    """A hand-made observation: someone standing at column ``x``, head at row ``top``, ``height``
+    pixels tall; landmarks below the image are not visible (as the adapter marks them), the mask is
+    the body's rectangle inside the image."""
+    from liquidwarp.perception.mediapipe_pose import _observation
+
+    rows = {"nose": 0.06, "eye": 0.05, "ear": 0.06, "mouth": 0.09, "shoulder": 0.2, "elbow": 0.35, "wrist": 0.48,
+            "pinky": 0.52, "index": 0.52, "thumb": 0.51, "hip": 0.52, "knee": 0.73, "ankle": 0.94, "heel": 0.96, "foot": 0.98}  # fmt: skip
+    points = np.zeros((33, 2), np.float32)
+    for i, name in enumerate(LANDMARK_NAMES):
+        part = next(key for key in rows if key in name)
+        side = 1 if name.startswith("left") else -1 if name.startswith("right") else 0
+        points[i] = (x + side * 0.1 * height, top + rows[part] * height)
+    h, w = image_size
+    mask = np.zeros((h, w), np.float32)
+    mask[max(top, 0) : min(top + height, h), max(round(x - 0.15 * height), 0) : min(round(x + 0.15 * height), w)] = 1.0
+    return _observation(points, np.ones(33, np.float32), np.zeros((33, 3), np.float32), mask)
+
+
+def test_a_full_body_beats_a_bigger_half_body():
+    size = (400, 600)
+    big_half = stick_person(size, 430, 60, 600)  # legs below the image: knees and ankles not visible
+    small_full = stick_person(size, 150, 150, 200)
+    assert missing_body_parts(big_half) == ["knees", "ankles"] and missing_body_parts(small_full) == []
+    for found in ([big_half, small_full], [small_full, big_half]):
+        people, _ = people_among(found, size)
+        assert detections(people) == [id(small_full), id(big_half)]
+        assert people[0].full_body and people[1].missing == ("knees", "ankles")
+        assert people[1].area > 3 * people[0].area  # the half body is much bigger, and still loses
+
+
+def test_between_full_bodies_the_larger_wins_then_the_more_central():
+    size = (400, 600)
+    larger, smaller = stick_person(size, 180, 50, 300), stick_person(size, 420, 125, 150)  # both 120 px off centre
+    for found in ([larger, smaller], [smaller, larger]):
+        people, _ = people_among(found, size)
+        assert detections(people) == [id(larger), id(smaller)]
+    central, off = stick_person(size, 300, 50, 300), stick_person(size, 520, 50, 300)  # the same size
+    people, _ = people_among([off, central], size)
+    assert detections(people) == [id(central), id(off)]
+
+
+def test_people_in_a_crowd_are_each_counted_and_marked_overlapping():
+    # Two people side by side, their masks one blob: both count, each overlaps the other.
+    size = (400, 600)
+    front, behind = stick_person(size, 300, 50, 300), stick_person(size, 330, 70, 280)
+    people, labels = people_among([front, behind], size)
+    assert labels.max() == 1  # one mask component
+    assert detections(people) == [id(front), id(behind)]
+    assert [p.overlapping for p in people] == [1, 1]
+    apart, _ = people_among([front, stick_person(size, 520, 70, 280)], size)
+    assert [p.overlapping for p in apart] == [0, 0]
+
+
+def test_the_choice_is_said_in_one_plain_line():
+    choice = PersonChoice(people=2, box=(600.0, 110.0, 680.0, 710.0), frame=0, image_size=(1000, 1500))
+    assert choice.describe("photo.jpg", False, "--person") == (
+        "photo.jpg: 2 people in view; using the one at x 640, y 410 (full body, 60 % of the image height); "
+        "pick another with --person X,Y"
+    )
+    crowd = PersonChoice(3, (600.0, 110.0, 680.0, 710.0), 12, (1000, 1500), ("knees", "ankles"), 1, False)
+    assert crowd.describe("clip.mp4", True, "--reference-person") == (
+        "clip.mp4: 3 people in view; following the one at x 640, y 410 of frame 12 (half body: knees, ankles not "
+        "visible, 60 % of the image height, overlapping another person, so the fit may mix them: check the overlay); "
+        "pick another with --reference-person FRAME:X,Y"
+    )
+    assert PersonChoice.from_dict(crowd.to_dict()) == crowd

@@ -53,6 +53,16 @@ def _person(name: str):
     return parse
 
 
+SOURCE_PERSON_HELP = "X,Y: in each --source photo, the person at this pixel (one per --source, in order; default: chosen automatically)"
+
+
+def _source_people(args: argparse.Namespace) -> list | None:
+    """``--source-person`` picks, one per ``--source``, or None."""
+    if args.source_person is not None and len(args.source_person) != len(args.source):
+        raise UsageError(f"--source-person: give one per --source, in order ({len(args.source_person)} for {len(args.source)} sources)")
+    return args.source_person
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="liquidwarp", description="Motion imitation, appearance transfer and novel views by 3D liquid warping.")
     parser.add_argument("--version", action="version", version=f"liquidwarp {__version__}")
@@ -94,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
     imitate.add_argument("--in-place", action="store_true", help="keep the person where the source stands (take the reference's pose and turning, not its travel)")
     imitate.add_argument("--reference-person", type=_person("--reference-person"), help="[FRAME:]X,Y: in the reference video, the person at this pixel")
+    imitate.add_argument("--source-person", type=_person("--source-person"), action="append", help=SOURCE_PERSON_HELP)
 
     swap = sub.add_parser("swap", help="dress the reference person in the source's appearance, or part by part in several people's")
     swap.add_argument("--reference", type=Path, required=True, help="photo or video of the person to dress (their body, pose and background are kept)")
@@ -116,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     pers.add_argument("--out", type=Path, required=True, help="the personal model (.pt), for --checkpoint")
     pers.add_argument("--checkpoint", type=Path, help="the model to start from (default: the shipped model)")
     pers.add_argument("--size", type=int, default=256, help="side the photos are seen at, 64..1024 (default 256)")
+    pers.add_argument("--source-person", type=_person("--source-person"), action="append", help=SOURCE_PERSON_HELP)
 
-    view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about their vertical axis)")
+    view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about the photo's vertical)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
     turn = view.add_mutually_exclusive_group()
@@ -130,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     view.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     view.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
+    view.add_argument("--source-person", type=_person("--source-person"), action="append", help=SOURCE_PERSON_HELP)
 
     train = sub.add_parser("train", help="train the Liquid Warping GAN (torchrun for several processes)")
     train.add_argument("--config", type=Path, help="YAML preset overriding the defaults (nested names of liquidwarp.training.config.TrainConfig)")
@@ -279,7 +292,7 @@ def _run_personalize(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: no such file")
     from liquidwarp.tasks.personal import personal_model
 
-    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size)
+    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size, source_people=_source_people(args))
     print(f"wrote {args.out}: {args.steps} steps in {seconds:.1f} s; use it with --checkpoint {args.out}")
 
 
@@ -300,7 +313,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
         args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
         max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
         checkpoint=args.checkpoint, device=args.device, background=args.background, personalize=args.personalize or 0,
-        height=args.height,
+        height=args.height, source_people=_source_people(args),
     )  # fmt: skip
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
@@ -425,7 +438,7 @@ def _run_view(args: argparse.Namespace) -> None:
     _check_background(args.background)
     result = novel_views(
         args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint,
-        personalize=args.personalize or 0, background=args.background, height=args.height,
+        personalize=args.personalize or 0, background=args.background, height=args.height, source_people=_source_people(args),
     )  # fmt: skip
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]} each): {result.views} view(s) in {result.seconds:.1f} s")
 

@@ -193,7 +193,10 @@ def _video_subject(
             pick = PersonPick.parse(person)
         except ValueError as error:
             raise InputError(f"{PEOPLE_FILE} entry for {name}: {error}") from None
-    recovery = recover(path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=pick)
+    recovery = recover(
+        path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=pick,
+        person_option='pick another with a "FRAME:X,Y" entry for this video in people.json',
+    )  # fmt: skip
     if not recovery.footage.is_video:
         raise InputError(f"{path}: evaluation needs videos (or folders of frames), not a photo")
     seq = recovery.sequence

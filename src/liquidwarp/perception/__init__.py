@@ -5,9 +5,11 @@ Importing this package does not import mediapipe; that happens when a ``MediaPip
 
 from liquidwarp.perception.mediapipe_pose import (
     MediaPipePose,
-    SeveralPeopleWarning,
+    PersonCandidate,
+    candidate_at,
     heavy_model_available,
     observe_video,
+    people_among,
 )
 from liquidwarp.perception.observation import (
     BODY_PARTS,
@@ -15,6 +17,7 @@ from liquidwarp.perception.observation import (
     LANDMARK_NAMES,
     NUM_LANDMARKS,
     OBSERVATIONS_FORMAT_VERSION,
+    PersonChoice,
     PersonObservation,
     PoseEstimator,
     load_observations,
@@ -29,12 +32,15 @@ __all__ = [
     "NUM_LANDMARKS",
     "OBSERVATIONS_FORMAT_VERSION",
     "MediaPipePose",
+    "PersonCandidate",
+    "PersonChoice",
     "PersonObservation",
     "PoseEstimator",
-    "SeveralPeopleWarning",
+    "candidate_at",
     "heavy_model_available",
     "load_observations",
     "missing_body_parts",
     "observe_video",
+    "people_among",
     "save_observations",
 ]

@@ -139,6 +139,83 @@ class PoseEstimator(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PersonChoice:
+    """Which person perception used and why, for telling the user (and kept with a fit).
+
+    Attributes:
+        people: how many people were in view (on the image; over the clip for a video).
+        box: ``(x0, y0, x1, y1)`` pixels around the person used, on frame ``frame``.
+        frame: the frame ``box`` is on (0 for a photo).
+        image_size: ``(H, W)`` of the frames.
+        missing: the body parts (of :data:`BODY_PARTS`) not visible there; empty: a full body.
+        overlapping: how many other people overlap them strongly (a crowd: the fit may mix people).
+        picked: True when the user picked them (``--person``), False when the rule chose them.
+    """
+
+    people: int
+    box: tuple[float, float, float, float]
+    frame: int
+    image_size: tuple[int, int]
+    missing: tuple[str, ...] = ()
+    overlapping: int = 0
+    picked: bool = False
+
+    @property
+    def point(self) -> tuple[int, int]:
+        """The box's centre, pixels ``(x, y)``: a point that picks this person again."""
+        x0, y0, x1, y1 = self.box
+        return round((x0 + x1) / 2), round((y0 + y1) / 2)
+
+    def reason(self) -> str:
+        """Why them, in words: ``full body, 71 % of the image height`` and any overlap."""
+        x0, y0, x1, y1 = self.box
+        height = f"{100 * (y1 - y0) / self.image_size[0]:.0f} % of the image height"
+        body = "full body" if not self.missing else f"half body: {', '.join(self.missing)} not visible"
+        words = ["picked" if self.picked else None, body, height]
+        if self.overlapping:
+            others = "another person" if self.overlapping == 1 else f"{self.overlapping} other people"
+            words.append(f"overlapping {others}, so the fit may mix them: check the overlay")
+        return ", ".join(w for w in words if w)
+
+    def summary(self, video: bool, option: str | None) -> str:
+        """``2 people in view; using the one at x 640, y 410 (full body, 71 % of the image
+        height); pick another with --person X,Y``.
+
+        Args:
+            video: the input is a video (the pick needs a frame).
+            option: the command's option that picks a person (``--person``), a phrase saying how
+                to pick another, or None where nothing picks one.
+        """
+        x, y = self.point
+        where = f"x {x}, y {y}" + (f" of frame {self.frame}" if video else "")
+        verb = "following" if video else "using"
+        if option is None:
+            hint = "to use another, crop the footage to them"
+        elif option.startswith("--"):
+            hint = f"pick another with {option} {'FRAME:' if video else ''}X,Y"
+        else:
+            hint = option
+        return f"{self.people} people in view; {verb} the one at {where} ({self.reason()}); {hint}"
+
+    def describe(self, name: str, video: bool, option: str | None) -> str:
+        """One plain line for the user: ``photo.jpg: `` and :meth:`summary`."""
+        return f"{name}: {self.summary(video, option)}"
+
+    def to_dict(self) -> dict:
+        return {
+            "people": self.people, "box": list(self.box), "frame": self.frame, "image_size": list(self.image_size),
+            "missing": list(self.missing), "overlapping": self.overlapping, "picked": self.picked,
+        }  # fmt: skip
+
+    @staticmethod
+    def from_dict(d: dict) -> "PersonChoice":
+        return PersonChoice(
+            int(d["people"]), tuple(float(v) for v in d["box"]), int(d["frame"]), tuple(int(v) for v in d["image_size"]),
+            tuple(str(v) for v in d["missing"]), int(d["overlapping"]), bool(d["picked"]),
+        )  # fmt: skip
+
+
 def in_image(points: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
     """(N, 2) pixel ``x, y`` -> (N,) bool: inside ``[0, W] x [0, H]``."""
     h, w = image_size

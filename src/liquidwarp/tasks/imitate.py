@@ -21,7 +21,7 @@ from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, render_in_frame, resize_to, source_plate
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
-from liquidwarp.tasks.recover import PersonPick, Recovery, recover
+from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
 from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
 
 
@@ -49,7 +49,9 @@ def load_reference(
         if max_frames is not None and seq.frames > max_frames:
             seq = FittedSequence(seq.params.index(slice(0, max_frames)), seq.camera, seq.found[:max_frames], seq.crop, seq.fps, seq.source)
         return seq, None
-    recovery = recover(path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=person)
+    recovery = recover(
+        path, body, max_frames=max_frames, require_full_body=False, progress=progress, person=person, person_option="--reference-person"
+    )
     if not recovery.footage.is_video:
         raise InputError(f"{path}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     return recovery.sequence, recovery
@@ -113,11 +115,14 @@ def imitate(
     background: Path | None = None,
     personalize: int = 0,
     height: int | None = None,
+    source_people: list[PersonPick] | None = None,
 ) -> ImitationResult:
     """Write ``out`` (.mp4): the first source's person performing the reference's motion, in the
     first source's photo (its framing and aspect ratio; ``height`` rows, default the photo's own)
     with the person in-painted away, or over ``background`` (an image, or a video played along,
-    scaled to cover the output). ``size`` is the side of the square the person is generated in."""
+    scaled to cover the output). ``size`` is the side of the square the person is generated in.
+    ``source_people``: the person to use in each source photo (one per source, in order; None:
+    chosen automatically); ``reference_person`` likewise in the reference."""
     import time
 
     from tqdm import tqdm
@@ -127,8 +132,13 @@ def imitate(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
     start = time.perf_counter()
+    from liquidwarp.io import media
+
+    if not (Path(reference).suffix.lower() == ".npz" or Path(reference).is_dir() or media.is_video_path(reference)):
+        # Said before the sources are perceived and fitted, so that it is all the run says.
+        raise InputError(f"{reference}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress) for p in sources]
+    recoveries = recover_sources(sources, body, source_people, progress)
     ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is the first source's photo.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]

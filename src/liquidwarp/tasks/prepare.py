@@ -70,7 +70,10 @@ def prepare_video(entry: VideoEntry, folder: Path, size: int, max_frames: int | 
 
     body = _body()
     person = PersonPick.parse(entry.person) if entry.person is not None else None
-    recovery = recover(entry.path, body, max_frames=max_frames, require_full_body=False, progress=False, person=person)
+    recovery = recover(
+        entry.path, body, max_frames=max_frames, require_full_body=False, progress=False, person=person,
+        person_option='pick another with a "FRAME:X,Y" entry for this video in people.json',
+    )  # fmt: skip
     if not recovery.footage.is_video:
         raise ValueError("a photo, not a video")
     seq = recovery.sequence

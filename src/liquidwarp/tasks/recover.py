@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,10 @@ from liquidwarp.fitting.fit import FitConfig, fit_frames, relative_keypoint_erro
 from liquidwarp.fitting.records import FittedSequence, load_sequence, save_sequence, square_crop
 from liquidwarp.fitting.targets import FitTargets, build_targets, default_camera
 from liquidwarp.io import media
-from liquidwarp.perception.observation import PersonObservation, load_observations, missing_body_parts, save_observations
+from liquidwarp.perception.observation import PersonChoice, PersonObservation, load_observations, missing_body_parts, save_observations
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 
-CACHE_VERSION = "fit-1"  # bump when perception or fitting change what they produce
+CACHE_VERSION = "fit-2"  # bump when perception or fitting change what they produce
 
 
 def cache_root() -> Path:
@@ -105,34 +105,47 @@ class PersonPick:
         return PersonPick(frame, x, y)
 
 
-def observe(footage: Footage, progress: bool = True, person: PersonPick | None = None) -> list[PersonObservation | None]:
-    """The main person in every frame, or the one the user picked. For a video without a pick, who
-    that is is decided over the whole clip (``main_person``); they are then tracked forwards from
-    where they are first seen (or picked), and backwards from there to the start."""
+def observe(footage: Footage, progress: bool = True, person: PersonPick | None = None) -> tuple[list[PersonObservation | None], PersonChoice | None]:
+    """The main person in every frame, or the one the user picked, and who that is and why. For a
+    video without a pick, who that is is decided over the whole clip (``main_person``); they are
+    then tracked forwards from where they are first seen (or picked), and backwards from there to
+    the start.
+
+    Returns:
+        T observations (None where nobody was found) and the choice (None if nobody was found).
+    """
     from tqdm import tqdm
 
-    from liquidwarp.perception.mediapipe_pose import MediaPipePose, main_person
+    from liquidwarp.perception.mediapipe_pose import MediaPipePose, candidate_at, main_person
 
     frames = footage.frames
     if person is not None:
         if person.frame >= len(frames):
             raise InputError(f"{footage.path}: --person frame {person.frame} is past the last frame ({len(frames) - 1})")
         with MediaPipePose(video=False) as still:
-            box = still.person_at(frames[person.frame], (person.x, person.y))
-            if box is None:
+            people = still.people_in(frames[person.frame])
+            picked = candidate_at(people, (person.x, person.y))
+            if picked is None:
                 raise InputError(f"{footage.path}: no person at x {person.x:g}, y {person.y:g} of frame {person.frame}")
+            box = picked.box
+            choice = PersonChoice(
+                people=len(people), box=box, frame=person.frame, image_size=frames.shape[1:3], missing=picked.missing,
+                overlapping=picked.overlapping, picked=True,
+            )  # fmt: skip
             if not footage.is_video:
-                return [still.observe_in(frames[0], box)]
-        main = (person.frame, box)
+                found = still.observe_in(frames[0], box)
+                return [found], choice if found is None else replace(choice, missing=tuple(missing_body_parts(found)))
+        main = choice
     elif not footage.is_video:
         with MediaPipePose(video=False) as pose:
-            return [pose.observe(frames[0])]
+            found = pose.observe(frames[0])
+            return [found], pose.choice if found is not None else None
     else:
         with MediaPipePose(video=False) as still:
             main = main_person(still, frames)
         if main is None:
-            return [None] * len(frames)
-    start, box = main
+            return [None] * len(frames), None
+    start, box = main.frame, main.box
     bar = tqdm(total=len(frames), desc="perception", unit="frame", disable=not progress)
 
     def track(order: range) -> list[PersonObservation | None]:
@@ -147,7 +160,7 @@ def observe(footage: Footage, progress: bool = True, person: PersonPick | None =
     forward = track(range(start, len(frames)))
     backward = track(range(start - 1, -1, -1)) if start > 0 else []
     bar.close()
-    return backward[::-1] + forward
+    return backward[::-1] + forward, main
 
 
 def _targets(observations: list[PersonObservation], image_size: tuple[int, int]) -> FitTargets:
@@ -179,6 +192,7 @@ class Recovery:
     perception_seconds: float
     cached: bool
     cache_dir: Path | None  # where this input's results are kept (None: caching off)
+    choice: PersonChoice | None = None  # who was used and why (None: nobody was found)
 
 
 def recover(
@@ -189,17 +203,38 @@ def recover(
     progress: bool = True,
     use_cache: bool = True,
     person: PersonPick | None = None,
+    person_option: str | None = "--person",
+    report: bool = True,
 ) -> Recovery:
-    """Perceive and fit a photo or video (cached by content and by the person picked)."""
+    """Perceive and fit a photo or video (cached by content and by the person picked).
+
+    Args:
+        person: the person to use; None lets perception choose (see ``liquidwarp.perception``).
+        person_option: how the user picks another person, for the line that says who was used: the
+            command's option (``--person``, ``--reference-person``), a phrase, or None where no
+            option picks one (see ``PersonChoice.describe``).
+        report: when several people are in view, print that line (``liquidwarp: ...``) on stderr,
+            cached or not.
+    """
     footage = load_footage(path, max_frames)
     key = _content_key(Path(path), max_frames, person)
     cache = cache_root() / "fits" / key
-    motion_file, obs_file = cache / "motion.npz", cache / "observations.npz"
-    if use_cache and motion_file.is_file() and obs_file.is_file():
-        return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True, cache)
+    motion_file, obs_file, choice_file = cache / "motion.npz", cache / "observations.npz", cache / "person.json"
+    name = Path(path).name
+
+    def tell(choice: PersonChoice | None) -> None:
+        if report and choice is not None and choice.people > 1:
+            from liquidwarp.io.console import note
+
+            note(choice.describe(name, footage.is_video, person_option))
+
+    if use_cache and motion_file.is_file() and obs_file.is_file() and choice_file.is_file():
+        choice = _load_choice(choice_file)
+        tell(choice)
+        return Recovery(footage, load_observations(obs_file), load_sequence(motion_file), 0.0, 0.0, True, cache, choice)
 
     t0 = time.perf_counter()
-    observations = observe(footage, progress, person)
+    observations, choice = observe(footage, progress, person)
     t1 = time.perf_counter()
     found = np.array([o is not None for o in observations])
     if not found.any():
@@ -207,7 +242,9 @@ def recover(
     if require_full_body and not footage.is_video:
         missing = missing_body_parts(observations[0])
         if missing:
-            raise InputError(f"{path}: half-body photo ({', '.join(missing)} not visible); a full-body photo is needed")
+            used = f"; {choice.summary(False, person_option)}" if choice is not None and choice.people > 1 else ""
+            raise InputError(f"{path}: half-body photo ({', '.join(missing)} not visible); a full-body photo is needed{used}")
+    tell(choice)
     seen = [o for o in observations if o is not None]
     image_size = footage.frames.shape[1:3]
     targets = _targets(seen, image_size)
@@ -224,10 +261,33 @@ def recover(
     crop = square_crop(np.array([o.bbox for o in seen]))
     sequence = FittedSequence(params, default_camera(image_size), found, crop, footage.fps, str(Path(path).resolve()))
     if use_cache:
+        from liquidwarp.io.atomic import write_json_atomic
+
         cache.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(choice_file, None if choice is None else choice.to_dict())
         save_observations(obs_file, observations)
         save_sequence(motion_file, sequence)
-    return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False, cache if use_cache else None)
+    return Recovery(footage, observations, sequence, t2 - t1, t1 - t0, False, cache if use_cache else None, choice)
+
+
+def recover_sources(sources: list[Path], body: BodyModel, people: list[PersonPick] | None = None, progress: bool = True) -> list[Recovery]:
+    """Recover each source photo, with the person picked in it (``people``: one per source, in
+    order) or chosen automatically (None); the line saying who was used names ``--source-person``."""
+    if people is not None and len(people) != len(sources):
+        raise InputError(f"{len(people)} source person pick(s) for {len(sources)} source(s): give one per source, in order")
+    picks = people if people is not None else [None] * len(sources)
+    return [recover(p, body, progress=progress, person=pick, person_option="--source-person") for p, pick in zip(sources, picks)]
+
+
+def _load_choice(path: Path) -> PersonChoice | None:
+    """The choice kept beside a cached fit (``person.json``); InputError names a damaged file."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+        return None if data is None else PersonChoice.from_dict(data)
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{path}: damaged cache file ({e}); delete the folder {path.parent} and run again") from None
 
 
 def render_fragments(body: BodyModel, sequence: FittedSequence, frames: slice | None = None) -> tuple[torch.Tensor, Fragments]:

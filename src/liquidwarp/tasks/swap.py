@@ -75,7 +75,7 @@ def swap(
     if all(p is None for p in chosen.values()):
         raise InputError("name a source: --source, or one or more of --head, --upper, --lower")
     body = body if body is not None else BodyModel()
-    ref = recover(reference, body, max_frames=max_frames, require_full_body=False, progress=progress)
+    ref = recover(reference, body, max_frames=max_frames, require_full_body=False, progress=progress, person_option=None)
     seq = ref.sequence
     frame = output_frame(seq.camera, ref.footage.frames.shape[1:3], height)
     view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
@@ -87,7 +87,7 @@ def swap(
         if path is None:
             continue
         if path not in paths:
-            donor = recover(path, body, progress=progress)
+            donor = recover(path, body, progress=progress, person_option=None)
             if donor.footage.is_video:
                 raise InputError(f"{path}: a source must be a photo")
             paths.append(path)

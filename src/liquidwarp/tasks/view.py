@@ -1,5 +1,6 @@
-"""Novel view synthesis: the person of a photo turned about their own vertical axis (and tilted
-toward or away from the camera), seen from the photo's camera over the photo's background.
+"""Novel view synthesis: the person of a photo turned about the scene's vertical axis through their
+root (and tilted toward or away from the camera), seen from the photo's camera over the photo's
+background.
 
 Turning the body in front of a still camera is the same as moving the camera around a still body,
 with the background kept still (bullet time). The body keeps its pose and shape; only the root
@@ -20,6 +21,7 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from liquidwarp.tasks.recover import PersonPick
 
 
 def parse_angles(text: str) -> list[float]:
@@ -42,19 +44,51 @@ def parse_angles(text: str) -> list[float]:
     return [start + k * step for k in range(count)]
 
 
+def camera_up(camera_rotation: torch.Tensor) -> torch.Tensor:
+    """The camera's up direction (3,) in world coordinates, for a camera whose world-to-camera
+    rotation is ``camera_rotation`` (3, 3): minus the camera's y axis (OpenCV cameras: y points
+    down the image), which is row 1 of the rotation (``R^T e_y``)."""
+    assert camera_rotation.shape == (3, 3), camera_rotation.shape
+    return -camera_rotation[1]
+
+
 def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rotation: torch.Tensor | None = None) -> BodyParams:
-    """``params`` (B = 1) turned by ``angle`` degrees about the body's own vertical axis through its
+    """``params`` (B = 1) turned by ``angle`` degrees about the scene's vertical through the body's
     root (positive: counter-clockwise seen from above), then tilted by ``elevation`` degrees about
     the camera's horizontal axis through the root (positive: the camera seems to rise and look down
-    on the person). ``camera_rotation`` (3, 3) world-to-camera, needed for ``elevation``."""
+    on the person).
+
+    The vertical is the camera's up direction in world coordinates (:func:`camera_up`), which for an
+    upright photo is the opposite of gravity. Not the body's own axis: on real photos the fitted
+    pelvis often leans 10-30 degrees while the legs and spine make up for it, and turning about the
+    pelvis' axis then swings the whole body off vertical (by twice the lean at 180 degrees). Not the
+    body's standing axis (ankles to shoulders) either: it is undefined or misleading when the person
+    bends, sits, kicks or jumps, whereas the photo's up is the direction the ground and background
+    stay level with. A rotation ``Q`` about the root ``t`` maps ``(R, t)`` to ``(Q R, t)``: the
+    model's vertices are ``R v + t`` (``liquidwarp.body.model``), so the root stays in place.
+
+    Args:
+        params: the body, B = 1.
+        angle: degrees about the vertical.
+        elevation: degrees about the camera's x axis.
+        camera_rotation: (3, 3) world-to-camera rotation of the camera the body is seen by; None
+            means the fitting's default camera (``liquidwarp.fitting.targets.WORLD_TO_CAMERA``,
+            world z up).
+    """
+    assert params.batch_size == 1, params.batch_size
+    if camera_rotation is None:
+        from liquidwarp.fitting.targets import WORLD_TO_CAMERA
+
+        camera_rotation = WORLD_TO_CAMERA
+    camera_rotation = camera_rotation.to(params.root_rotation)
     r = axis_angle_to_matrix(params.root_rotation)[0]
-    up = r[:, 2]  # the body's vertical axis (the model's z) in world coordinates
+    up = camera_up(camera_rotation)
     q = axis_angle_to_matrix((up * math.radians(angle))[None])[0]
     if elevation:
-        if camera_rotation is None:
-            raise ValueError("elevation needs the camera's rotation")
         horizontal = camera_rotation[0]  # the camera's x axis in world coordinates
         q = axis_angle_to_matrix((horizontal * math.radians(-elevation))[None])[0] @ q
+    if angle == 0 and not elevation:
+        return params  # exactly unchanged (a rotation by zero still rounds through the matrices)
     root = params.root_translation[0]
     # Rotating about the root keeps it in place: t' = Q (t - t) + t = t.
     return params.replace(root_rotation=matrix_to_axis_angle((q @ r)[None]), root_translation=root[None].clone())
@@ -81,23 +115,25 @@ def novel_views(
     personalize: int = 0,
     background: Path | None = None,
     height: int | None = None,
+    source_people: list[PersonPick] | None = None,
 ) -> ViewResult:
     """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
     (.png/.jpg, one row of up to 6 views per row). Each view is the photo (its framing and aspect
     ratio, ``height`` rows, default its own size) with the turned person pasted in; ``size`` is the
-    side of the square the person is generated in."""
+    side of the square the person is generated in. ``source_people``: the person to use in each
+    source photo (one per source, in order; None: chosen automatically)."""
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter, write_image
     from liquidwarp.tasks.framing import render_in_frame
     from liquidwarp.tasks.imitate import source_frame, source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover
+    from liquidwarp.tasks.recover import recover_sources
     from liquidwarp.tasks.views import Backgrounds
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
-    recoveries = [recover(p, body, progress=progress) for p in sources]
+    recoveries = recover_sources(sources, body, source_people, progress)
     for path, recovery in zip(sources, recoveries):
         if recovery.footage.is_video:
             raise InputError(f"{path}: a photo is needed, not a video")
