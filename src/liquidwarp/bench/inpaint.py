@@ -294,7 +294,11 @@ def _vgg19(result: np.ndarray, truth: np.ndarray) -> float:
 
     from liquidwarp.metrics.registry import vgg19_perceptual
 
+    # VGG19 pools 4 times before relu5_1: a crop under 32 pixels is padded (alike in both) to 32.
+    pad = [(0, max(32 - result.shape[0], 0)), (0, max(32 - result.shape[1], 0)), (0, 0)]
+
     def tensor(image: np.ndarray) -> torch.Tensor:
+        image = np.pad(image, pad, mode="edge")
         return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
 
     with torch.no_grad():
