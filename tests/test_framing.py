@@ -99,3 +99,4 @@ def test_a_still_camera_clip_is_cleaned_from_its_other_frames():
         assert np.abs(plates(t).astype(int) - background).max() <= 1  # exactly what the person hid
     moving = VideoPlates(*_moving_square_clip(shift_background=True)[:2], work_scale=1.0)
     assert not moving.still  # a panning camera: each frame is in-painted on its own
+

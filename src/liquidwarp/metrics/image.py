@@ -54,3 +54,19 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     c1, c2 = SSIM_K1**2, SSIM_K2**2
     s = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     return s.mean(dim=(1, 2, 3)).float()
+
+
+def frame_change(frames: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """How much a sequence changes from one frame to the next on the person: for t = 1..T-1, the
+    mean over pixels where ``masks[t - 1]`` or ``masks[t]`` is set, and over channels, of
+    ``|frames[t] - frames[t - 1]|``, in 0-255 units (0 where neither mask is set).
+
+    ``frames`` (T, 3, H, W) in [0, 1], ``masks`` (T, H, W) bool -> (T - 1,). Compared with the same
+    figure of the truth (or the reference) it shows flicker and pops: a method that adds change
+    the truth does not have scores above it, and a surface that pops into view makes a spike.
+    """
+    if frames.ndim != 4 or frames.shape[1] != 3 or masks.shape != (frames.shape[0], *frames.shape[2:]):
+        raise ValueError(f"frames must be (T, 3, H, W) and masks (T, H, W), got {tuple(frames.shape)} and {tuple(masks.shape)}")
+    region = (masks[1:] | masks[:-1]).to(frames.dtype)  # (T - 1, H, W)
+    change = (frames[1:] - frames[:-1]).abs().mean(1) * 255  # (T - 1, H, W)
+    return (change * region).sum((1, 2)) / region.sum((1, 2)).clamp(min=1)
