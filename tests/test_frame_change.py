@@ -2,7 +2,6 @@
 
 import torch
 
-
 from liquidwarp.metrics.image import frame_change
 
 
