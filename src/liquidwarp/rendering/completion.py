@@ -11,8 +11,9 @@ texel (:func:`complete_texture`):
 2. on the trunk and limbs, its front/back counterpart (the surface point on the opposite side of
    the same body part at the same height), or that texel's mirror, if seen: a garment's colour and
    pattern carried round to the back;
-3. on the upper back of the head, the hair colour: seen texels of the top and back of the head,
-   never the face;
+3. on the head, the hair colour on its top and back (from seen texels of the top and back of the
+   head, never the face), skin below (the neck's front/back counterpart, else the mean seen colour
+   of the head's bare skin);
 4. otherwise its body part's mean seen colour (what the texture had before this module).
 
 Texels in 2-4 near seen ones are blended toward their seen neighbours over ``FEATHER`` metres
@@ -46,6 +47,13 @@ FRONT_BACK_PARTS: tuple[str, ...] = (
     "upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right",
 )  # fmt: skip
 MIN_FACING = 0.35  # seen texels at a more grazing angle than this cosine are not copied elsewhere
+#: Groups of parts whose cross-sections are reflected front <-> back together (each limb apart).
+SECTION_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("torso", "pelvis", "upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right"),
+    ("upper_arm_left", "lower_arm_left"), ("upper_arm_right", "lower_arm_right"),
+    ("head",), ("hand_left",), ("hand_right",), ("foot_left",), ("foot_right",),
+)  # fmt: skip
+MATCH_REACH = 0.15  # metres: how far past the border the hue offset of copied texels reaches
 FEATHER = 0.02  # metres of surface over which completed texels are blended into their seen neighbours
 CELL = 0.01  # metres: the (x, z) cells in which a part's front/back centre plane is measured
 MIN_PART_TEXELS = 20  # fewer seen texels than this: a part's mean falls back to the whole body's
@@ -68,8 +76,8 @@ class SurfaceCorrespondences:
         position: (N, 3) float32 rest-mesh point of the texel (0 where uncovered).
         mirror: (N,) int64 the texel showing the point reflected x -> -x (the other side of the
             body), -1 where uncovered.
-        opposite: (N,) int64 the texel on the other side (front <-> back) of the same body part at
-            the same height and left/right position, -1 where uncovered.
+        opposite: (N,) int64 the texel on the other side (front <-> back) of the body at the same
+            height and left/right position (within one of ``SECTION_GROUPS``), -1 where uncovered.
         hair: (N,) float32 in [0, 1]: how surely the texel is hair-covered scalp if it is unseen
             (the top and back of the head); 0 off the head.
         hair_source: (N,) bool: head texels whose seen colour gives the hair colour (the top of
@@ -137,18 +145,21 @@ def _build(body: BodyModel, atlas: UVAtlas) -> SurfaceCorrespondences:
     members = {k: np.flatnonzero(part == k) for k in range(len(PART_NAMES))}
     trees = {k: cKDTree(position[idx]) for k, idx in members.items() if len(idx)}
     mirror = np.full(n, -1, np.int64)
-    opposite = np.full(n, -1, np.int64)
     for k, idx in members.items():
+        other = PART_INDEX[_mirror_part(PART_NAMES[k])]
+        if len(idx) and other in trees:
+            # (a) left/right: the reflected point's nearest texel on the mirrored part.
+            _, j = trees[other].query(position[idx] * np.array([-1.0, 1.0, 1.0], np.float32))
+            mirror[idx] = members[other][j]
+    opposite = np.full(n, -1, np.int64)
+    for group in SECTION_GROUPS:
+        idx = np.flatnonzero(np.isin(part, [PART_INDEX[p] for p in group]))
         if not len(idx):
             continue
+        # (b) front/back: reflect y about the section's centre plane, measured per (x, z) cell as
+        # the middle of the group's extent in y there (not the mean: front and back are sampled
+        # unevenly). Over a group, not a part: the buttocks' front at their height is the thighs.
         points = position[idx]
-        # (a) left/right: the reflected point's nearest texel on the mirrored part.
-        other = PART_INDEX[_mirror_part(PART_NAMES[k])]
-        if other in trees:
-            _, j = trees[other].query(points * np.array([-1.0, 1.0, 1.0], np.float32))
-            mirror[idx] = members[other][j]
-        # (b) front/back: reflect y about the part's centre plane, measured per (x, z) cell as the
-        # middle of the part's extent in y there (not the mean: front and back are sampled unevenly).
         cell = np.floor(points[:, [0, 2]] / CELL).astype(np.int64)
         _, cell_id = np.unique(cell, axis=0, return_inverse=True)
         cell_id = cell_id.reshape(-1)
@@ -158,7 +169,7 @@ def _build(body: BodyModel, atlas: UVAtlas) -> SurfaceCorrespondences:
         np.maximum.at(high, cell_id, points[:, 1])
         reflected = points.copy()
         reflected[:, 1] = low[cell_id] + high[cell_id] - points[:, 1]
-        _, j = trees[k].query(reflected)
+        _, j = cKDTree(points).query(reflected)
         opposite[idx] = idx[j]
 
     hair, hair_source = _head_zones(body, position, part)
@@ -177,7 +188,9 @@ def _head_zones(body: BodyModel, position: np.ndarray, part: np.ndarray) -> tupl
     ear_y = float(kp["left_ear"][1] + kp["right_ear"][1]) / 2
     y, z = position[:, 1], position[:, 2]
     head = part == PART_INDEX["head"]
-    top = _ramp(z, eye_z + 0.03, eye_z + 0.06)
+    # The hairline: higher over the forehead than at the sides and back.
+    forehead = 1.0 - _ramp(y, ear_y - 0.06, ear_y - 0.03)
+    top = _ramp(z, eye_z + 0.03 + 0.03 * forehead, eye_z + 0.06 + 0.02 * forehead)
     back = _ramp(y, ear_y - 0.03, ear_y) * _ramp(z, eye_z - 0.10, eye_z - 0.05)
     hair = np.where(head, np.maximum(top, back), 0.0).astype(np.float32)
     hair_source = head & ((z > eye_z + 0.075) | ((y > ear_y + 0.025) & (z > eye_z - 0.02)))
@@ -216,6 +229,8 @@ def complete_texture(
     donors: np.ndarray | None = None,
     feather: float = FEATHER,
     match_colours: bool = True,
+    detail: float = 1.0,
+    match_reach: float | None = MATCH_REACH,
 ) -> np.ndarray:
     """Fill the texels no photo sees (rules 1-4 of the module docstring).
 
@@ -228,6 +243,7 @@ def complete_texture(
         feather: metres of surface over which completed texels blend into their seen neighbours.
         match_colours: shift copied colours so they match the seen colours of the same part
             along their border (:func:`_match_colours`).
+        detail: the contrast kept of a copied pattern around its local mean (1: as seen).
     Returns:
         (T, T, 3) float32; uncovered texels unchanged.
     """
@@ -267,7 +283,8 @@ def complete_texture(
     if head.any():
         neck = head & (maps.hair < 1) & (maps.opposite >= 0)
         neck[neck] &= donor[maps.opposite[neck]]
-        skin = means.copy()
+        bare = donor & (maps.part == PART_INDEX["head"]) & (maps.hair == 0) & ~maps.hair_source
+        skin = np.broadcast_to(colour[bare].mean(0) if bare.sum() > MIN_PART_TEXELS else means[head].mean(0), colour.shape).copy()
         skin[neck] = colour[maps.opposite[neck]]
         skin = skin[head]
         hair_colour = _hair_colours(colour, donor & maps.hair_source, maps.position, maps.position[head])
@@ -279,11 +296,42 @@ def complete_texture(
     out[rest] = means[rest]
 
     if match_colours and copied.any():
-        out = _match_colours(out, donor, copied, maps)
+        out = _match_colours(out, donor, copied, maps, match_reach)
+    if detail < 1 and copied.any():
+        smooth = _part_lowpass(out, copied, maps)
+        out[copied] = smooth[copied] + detail * (out[copied] - smooth[copied])
     if feather > 0:
         out = _feather(out, seen, unseen, maps.position, feather)
     out[seen] = colour[seen]
     return out.reshape(texture.shape)
+
+
+def _part_lowpass(values: np.ndarray, mask: np.ndarray, maps: SurfaceCorrespondences, sigma: float = 6.0) -> np.ndarray:
+    """(N, 3) Gaussian low-pass (``sigma`` texels) of ``values`` over the ``mask`` texels of each
+    part, in the UV layout (normalised convolution; island seams within a part are rare enough at
+    this scale)."""
+    import cv2
+
+    size = maps.size
+    image = values.reshape(size, size, 3).astype(np.float32)
+    out = values.copy()
+    for k in range(len(PART_NAMES)):
+        m = (mask & (maps.part == k)).reshape(size, size)
+        if not m.any():
+            continue
+        rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
+        pad = int(3 * sigma)
+        r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, size)
+        c0, c1 = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, size)
+        weight = m[r0:r1, c0:c1].astype(np.float32)
+        num = cv2.GaussianBlur(image[r0:r1, c0:c1] * weight[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(weight, (0, 0), sigma)
+        smooth = num / np.maximum(den, 1e-6)[..., None]
+        flat = np.zeros((size, size, 3), np.float32)
+        flat[r0:r1, c0:c1] = smooth
+        sel = m.reshape(-1)
+        out[sel] = flat.reshape(-1, 3)[sel]
+    return out
 
 
 def _hair_colours(colour: np.ndarray, sources: np.ndarray, position: np.ndarray, targets: np.ndarray, k: int = 48) -> np.ndarray | None:
@@ -304,7 +352,13 @@ def _hair_colours(colour: np.ndarray, sources: np.ndarray, position: np.ndarray,
 
 
 def _match_colours(
-    out: np.ndarray, seen: np.ndarray, copied: np.ndarray, maps: SurfaceCorrespondences, radius: float = 0.05, anchors: int = 300
+    out: np.ndarray,
+    seen: np.ndarray,
+    copied: np.ndarray,
+    maps: SurfaceCorrespondences,
+    reach: float | None = None,
+    radius: float = 0.05,
+    anchors: int = 300,
 ) -> np.ndarray:
     """Shift the copied texels' chromaticity by a smooth per-part offset so that, along their
     border with the seen texels of the same part, it matches the seen one: the pattern and its
@@ -353,6 +407,8 @@ def _match_colours(
         d, j = (d[:, None], j[:, None]) if d.ndim == 1 else (d, j)
         weight = 1.0 / (d + 0.01) ** 2
         offset = (weight[..., None] * offsets[j]).sum(1) / weight.sum(1)[:, None]
+        if reach is not None:
+            offset *= np.exp(-((d[:, 0] / reach) ** 2))[:, None]
         shifted = np.maximum(chroma[copied_idx] + offset, 0.0)
         out[copied_idx] = np.clip(brightness[copied_idx] * shifted, 0.0, 1.0)
     return out
