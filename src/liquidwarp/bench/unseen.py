@@ -4,7 +4,8 @@ Synthetic people with exact bodies and cameras (the data engine at ``SYNTH``, wh
 ``liquidwarp synth OUT --subjects 4 --frames 4 --views 4 --size 256 --seed 1000`` writes, made
 here in memory): the source is view 0, frame 0; the target is the same body turned about its
 vertical axis by each of ``ANGLES`` (:func:`liquidwarp.tasks.view.turned`), seen by the same
-camera, whose truth the engine renders (textured, shaded, anti-aliased, as the source).
+camera, whose truth the engine renders (textured, anti-aliased, as the source; once unshaded and
+once shaded).
 
 Metric: the mean absolute error (0-255, over RGB) of the ``warp`` method's frame against the
 truth, on the target's inner body pixels (the silhouette's edge row left out) that the source does
@@ -95,18 +96,13 @@ def contact_sheet(rows: list[dict]) -> np.ndarray:
     return np.concatenate([np.concatenate(r["tiles"], axis=1) for r in rows], axis=0)
 
 
-def run(
-    subjects: int = SYNTH.subjects, angles: tuple[float, ...] = ANGLES, shading: bool = True, sheet: Path | None = None, progress: bool = True
-) -> dict:
-    """Measure every subject and angle; returns the JSON-ready dict (and writes the contact sheet
-    to ``sheet`` when given)."""
+def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True) -> tuple[dict, list[dict]]:
+    """The table (per angle: both fills' errors on unseen and seen pixels) and the raw rows."""
     from tqdm import tqdm
 
-    start = time.perf_counter()
-    body = BodyModel()
     engine = SyntheticEngine(replace(SYNTH, subjects=subjects, shading=shading), body)
     rows = []
-    for index in tqdm(range(subjects), desc="unseen", unit="subject", disable=not progress):
+    for index in tqdm(range(subjects), desc=f"unseen ({'shaded' if shading else 'unshaded'})", unit="subject", disable=not progress):
         rows.extend(measure_subject(body, engine, index, angles))
     table = {}
     for angle in angles:
@@ -122,15 +118,28 @@ def run(
             name: [round(r[f"{name}_unseen_sum"] / max(r["unseen_pixels"], 1), 2) for r in at] for name in ("old", "new")
         }
         table[f"{angle:g}"] = entry
+    return table, rows
+
+
+def run(subjects: int = SYNTH.subjects, angles: tuple[float, ...] = ANGLES, sheet: Path | None = None, progress: bool = True) -> dict:
+    """Measure every subject and angle, on unshaded renders (the texture alone: what a fill can
+    get right) and on shaded ones (as ``liquidwarp synth`` writes them: the light on the turned
+    body differs from the photo's, for seen and unseen pixels alike); returns the JSON-ready dict
+    and writes the contact sheet of the shaded renders to ``sheet`` when given."""
+    start = time.perf_counter()
+    body = BodyModel()
+    results: dict = {
+        "synthetic": {"subjects": subjects, "frames": SYNTH.frames, "views": SYNTH.views, "size": SYNTH.size, "seed": SYNTH.seed},
+        "source": "view 0, frame 0",
+    }
+    for shading in (False, True):
+        table, rows = measure(body, subjects, angles, shading, progress)
+        results["shaded" if shading else "unshaded"] = table
+    results["method_build_seconds_per_source"] = round(float(np.mean([r["build_seconds"] for r in rows])), 2)
     if sheet is not None:
         from liquidwarp.io.media import write_image
 
         write_image(Path(sheet), contact_sheet(rows))
-    return {
-        "synthetic": {"subjects": subjects, "frames": SYNTH.frames, "views": SYNTH.views, "size": SYNTH.size, "seed": SYNTH.seed},
-        "source": "view 0, frame 0",
-        "angles": table,
-        "method_build_seconds_per_source": round(float(np.mean([r["build_seconds"] for r in rows])), 2),
-        "seconds": round(time.perf_counter() - start, 1),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()},
-    }
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    results["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    return results

@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--markdown", type=Path, help="also write the tables as Markdown to this file")
     tasks = bench_sub.add_parser("tasks", help="part-by-part transfer, front + back sources and personalisation cost (synthetic)")
     tasks.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    unseen = bench_sub.add_parser("unseen", help="warp's guess of the body the photo does not show: texture completion vs part means (synthetic)")
+    unseen.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    unseen.add_argument("--sheet", type=Path, help="contact sheet PNG: source | truth | old fill | new fill per subject and angle (default: beside --json, .png)")
+    unseen.add_argument("--subjects", type=_positive("--subjects"), default=4, help="synthetic subjects measured (default 4)")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -531,6 +535,12 @@ def _run_bench(args: argparse.Namespace) -> None:
         from liquidwarp.bench import tasks
 
         results = tasks.run()
+    elif args.suite == "unseen":
+        from liquidwarp.bench import unseen
+
+        sheet = args.sheet if args.sheet is not None or args.json is None else args.json.with_suffix(".png")
+        check_output_file(sheet, "contact sheet", (".png",))
+        results = unseen.run(subjects=args.subjects, sheet=sheet)
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 
