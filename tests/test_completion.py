@@ -116,3 +116,11 @@ def test_the_back_of_the_head_gets_the_hair_colour_not_the_face(body, maps):
     assert np.abs(out[back] - hair).sum(-1).mean() < 0.1
     old = fill_part_means(_image(np.where(seen[:, None], truth, 0.5)), seen.reshape(SIZE, SIZE), maps).reshape(-1, 3)
     assert np.abs(old[back] - hair).sum(-1).mean() > 0.5  # the part's mean is mostly face
+
+
+def test_bench_unseen_checks_its_outputs_before_measuring(tmp_path, capsys):
+    from liquidwarp.cli.main import main
+
+    assert main(["bench", "unseen", "--json", str(tmp_path / "nope" / "u.json")]) == 2
+    assert main(["bench", "unseen", "--sheet", str(tmp_path / "sheet.jpg")]) == 2
+    assert "sheet" in capsys.readouterr().err
