@@ -9,8 +9,8 @@ once shaded).
 
 Metric: the mean absolute error (0-255, over RGB) of the ``warp`` method's frame against the
 truth, on the target's inner body pixels (the silhouette's edge row left out) that the source does
-not see (``transfer_flow(...).valid`` False), pooled over subjects; the same on the seen pixels as
-a control (both fills leave them alone). Two fills of the unseen pixels are compared: ``old``, the
+not see (``transfer_flow(...).valid`` False), pooled over subjects, also per body region; the same
+on the seen pixels as a control (both fills leave them alone). Two fills of the unseen pixels are compared: ``old``, the
 texture whose unseen texels take their part's mean seen colour
 (:func:`liquidwarp.rendering.completion.fill_part_means`), and ``new``, the completed texture
 (:func:`liquidwarp.rendering.completion.complete_texture`, what ``warp`` uses).
@@ -30,6 +30,13 @@ from liquidwarp.body.model import BodyModel
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
 
 ANGLES: tuple[float, ...] = (90.0, 135.0, 180.0)
+#: Body regions the unseen error is also broken down into.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "head": ("head",),
+    "trunk": ("torso", "pelvis"),
+    "arms": ("upper_arm_left", "upper_arm_right", "lower_arm_left", "lower_arm_right", "hand_left", "hand_right"),
+    "legs": ("upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right", "foot_left", "foot_right"),
+}
 SYNTH = SynthConfig(subjects=4, frames=4, views=4, size=256, seed=1000)
 
 
@@ -52,7 +59,9 @@ def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
 def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles: tuple[float, ...] = ANGLES) -> list[dict]:
     """Per angle: error sums and pixel counts of both fills for subject ``index``, and the tiles
     (source | truth | old | new) of the contact sheet."""
+    from liquidwarp.body.model import PART_INDEX
     from liquidwarp.rendering.rasterize import rasterize
+    from liquidwarp.rendering.shading import render_face_labels
     from liquidwarp.tasks.methods import build_method, prepare_source
     from liquidwarp.tasks.view import turned
     from liquidwarp.warping.flow import transfer_flow
@@ -77,6 +86,7 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
         frags = rasterize(camera.project(vertices), body.faces, (size, size))
         seen = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags).valid[0].numpy()
         inner = (torch.nn.functional.avg_pool2d(frags.mask[:, None].float(), 3, 1, 1)[0, 0] == 1).numpy()
+        labels = render_face_labels(frags, body.face_parts)[0].numpy()
         frames = {}
         for name, texture in (("old", old_texture), ("new", new_texture)):
             renderer.fill.textures = [texture]  # the same renderer, only the unseen pixels' texture differs
@@ -87,6 +97,10 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
             for region, where in (("unseen", inner & ~seen), ("seen", inner & seen)):
                 row[f"{name}_{region}_sum"] = float(error[where].sum())
                 row[f"{region}_pixels"] = int(where.sum())
+            for group, names in REGIONS.items():
+                where = inner & ~seen & np.isin(labels, [PART_INDEX[n] for n in names])
+                row[f"{name}_unseen_{group}_sum"] = float(error[where].sum())
+                row[f"unseen_{group}_pixels"] = int(where.sum())
         rows.append(row)
     return rows
 
@@ -114,6 +128,13 @@ def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: 
             for name in ("old", "new"):
                 entry[f"{name}_{region}_mae"] = round(sum(r[f"{name}_{region}_sum"] for r in at) / max(pixels, 1), 2)
         entry["unseen_reduction"] = round(1 - entry["new_unseen_mae"] / max(entry["old_unseen_mae"], 1e-9), 3)
+        entry["unseen_mae_by_region"] = {
+            group: {
+                name: round(sum(r[f"{name}_unseen_{group}_sum"] for r in at) / max(sum(r[f"unseen_{group}_pixels"] for r in at), 1), 2)
+                for name in ("old", "new")
+            }
+            for group in REGIONS
+        }
         entry["per_subject_unseen_mae"] = {
             name: [round(r[f"{name}_unseen_sum"] / max(r["unseen_pixels"], 1), 2) for r in at] for name in ("old", "new")
         }
