@@ -364,6 +364,7 @@ def _match_colours(
     maps: SurfaceCorrespondences,
     reach: float | None = None,
     radius: float = 0.05,
+    band: float = 0.015,
     anchors: int = 300,
 ) -> np.ndarray:
     """Shift the copied texels' chromaticity by a smooth per-part offset so that, along their
@@ -377,7 +378,8 @@ def _match_colours(
 
     The offset is measured at up to ``anchors`` copied texels per part within ``radius`` / 2 of a
     seen one, as the difference of the seen and copied texels' mean chromaticity (colour over its
-    channel mean) within ``radius``; a part with no seen texels keeps its copied colours."""
+    channel mean) within ``radius`` and ``band`` of its height; a part with no seen texels keeps
+    its copied colours."""
     out = out.copy()
     position = maps.position
     brightness = out.mean(-1, keepdims=True) + 1e-3
@@ -398,8 +400,12 @@ def _match_colours(
         centres = position[border]
 
         def local_mean(tree: cKDTree, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            d, j = tree.query(centres, k=min(64, len(idx)), distance_upper_bound=radius)  # k > 1: (A, k)
+            d, j = tree.query(centres, k=min(128, len(idx)), distance_upper_bound=radius)  # k > 1: (A, k)
             present = np.isfinite(d)
+            j = np.where(present, j, 0)
+            # Only texels at the anchor's height: garment edges (waist, neckline, hems) run round
+            # the body, and a mean across one would pull one garment's hue toward the other's.
+            present &= np.abs(position[idx[j], 2] - centres[:, None, 2]) < band
             values = chroma[idx[np.where(present, j, 0)]] * present[..., None]
             return values.sum(1) / np.maximum(present.sum(1), 1)[:, None], present.sum(1)
 
