@@ -91,7 +91,13 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
         for name, texture in (("old", old_texture), ("new", new_texture)):
             renderer.fill.textures = [texture]  # the same renderer, only the unseen pixels' texture differs
             frames[name] = renderer.render(target, camera)
-        row = {"angle": angle, "tiles": [image, truth_rgb.astype(np.uint8), frames["old"], frames["new"]], "build_seconds": build_seconds}
+        columns = np.flatnonzero((source.fragments.mask[0] | frags.mask[0]).any(0).numpy())
+        row = {
+            "angle": angle,
+            "tiles": [image, truth_rgb.astype(np.uint8), frames["old"], frames["new"]],
+            "columns": (int(columns[0]), int(columns[-1]) + 1),
+            "build_seconds": build_seconds,
+        }
         for name, frame in frames.items():
             error = np.abs(frame.astype(np.float64) - truth_rgb).mean(-1)
             for region, where in (("unseen", inner & ~seen), ("seen", inner & seen)):
@@ -105,9 +111,17 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
     return rows
 
 
-def contact_sheet(rows: list[dict]) -> np.ndarray:
-    """One row per subject and angle: source | truth | old fill | new fill."""
-    return np.concatenate([np.concatenate(r["tiles"], axis=1) for r in rows], axis=0)
+def contact_sheet(rows: list[dict], margin: int = 12) -> np.ndarray:
+    """One row per subject and angle: source | truth | old fill | new fill, each cut to the
+    columns where the person is in either view (plus ``margin`` pixels)."""
+    size = rows[0]["tiles"][0].shape[1]
+    spans = [(max(r["columns"][0] - margin, 0), min(r["columns"][1] + margin, size)) for r in rows]
+    width = max(b - a for a, b in spans)
+    lines = []
+    for r, (a, _) in zip(rows, spans):
+        a = min(a, size - width)  # every row as wide as the widest
+        lines.append(np.concatenate([t[:, a : a + width] for t in r["tiles"]], axis=1))
+    return np.concatenate(lines, axis=0)
 
 
 def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True) -> tuple[dict, list[dict]]:
