@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     sheets = bench_sub.add_parser("sheets", help="contact sheets of imitate and view on real photos (source | reference | warp | lwg)")
     sheets.add_argument("--out", type=Path, required=True, help="folder for the sheets (JPEG) and sheets.json")
     sheets.add_argument("--size", type=int, default=256, help="side of the square the person is generated in (default 256)")
+    unseen = bench_sub.add_parser("unseen", help="warp's guess of the body the photo does not show: texture completion vs part means (synthetic)")
+    unseen.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    unseen.add_argument("--sheet", type=Path, help="contact sheet PNG: source | truth | old fill | new fill per subject and angle (default: beside --json, .png)")
+    unseen.add_argument("--subjects", type=_positive("--subjects"), default=4, help="synthetic subjects measured (default 4)")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -589,6 +593,12 @@ def _run_bench(args: argparse.Namespace) -> None:
                 inpaint.contact_sheet(full, tmp)
         print(inpaint.markdown(full))
         results = inpaint.public(full)
+    elif args.suite == "unseen":
+        from liquidwarp.bench import unseen
+
+        sheet = args.sheet if args.sheet is not None or args.json is None else args.json.with_suffix(".png")
+        check_output_file(sheet, "contact sheet", (".png",))
+        results = unseen.run(subjects=args.subjects, sheet=sheet)
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 

@@ -17,7 +17,8 @@ seen in the output view) and then renders one frame per target body and camera:
 - ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
   the same body surface point appears in a source photo (``transfer_flow``; several sources are
   merged where each sees the point). Body pixels no source sees take the colour of a texture baked
-  from the sources, whose unseen texels carry their body part's mean seen colour.
+  from the sources, whose unseen texels are completed from the seen ones (the mirror side, the
+  front/back counterpart, the hair: :mod:`liquidwarp.rendering.completion`).
 
 The other methods put the person on the same background: the first source's view with the person
 removed by OpenCV inpainting (Telea).
@@ -38,6 +39,7 @@ from liquidwarp.geometry.cameras import Camera
 from liquidwarp.networks.generator import feather_silhouette
 from liquidwarp.networks.precision import autocast, bf16_helps
 from liquidwarp.rendering.bake import bake_texture
+from liquidwarp.rendering.completion import MIN_FACING, complete_texture, facing, surface_correspondences
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import render_face_labels, sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
@@ -232,25 +234,19 @@ def pixel_owner(frags: Fragments, body: BodyModel, owner: torch.Tensor | None) -
 
 
 def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
-    """(1, 3, T, T) texture from all sources; unseen texels take their part's mean seen colour."""
-    textures, seens = [], []
+    """(1, 3, T, T) texture from all sources; unseen texels are completed from the seen ones
+    (mirror side, front/back, hair; :mod:`liquidwarp.rendering.completion`)."""
+    textures, seens, donors = [], [], []
     for src in sources:
         tex, seen = bake_texture(src.image, body.faces, src.vertices, src.camera, src.fragments, atlas)
         textures.append(tex)
         seens.append(seen)
+        donors.append(seen & (facing(body.faces, src.vertices, src.camera, atlas) > MIN_FACING))
     seen = np.stack(seens).astype(np.float32)  # (S, T, T)
     stack = np.stack(textures)
     count = seen.sum(0)
     merged = (stack * seen[..., None]).sum(0) / np.maximum(count, 1)[..., None]
-    any_seen = count > 0
-    covered = atlas.face_index.numpy() >= 0
-    part = body.face_parts[atlas.face_index.clamp(min=0)].numpy()
-    fallback = merged[any_seen & covered].mean(0) if (any_seen & covered).any() else np.full(3, 0.5)
-    for k in range(len(PART_NAMES)):
-        in_part = covered & (part == k)
-        seen_part = in_part & any_seen
-        colour = merged[seen_part].mean(0) if seen_part.sum() > 20 else fallback
-        merged[in_part & ~any_seen] = colour
+    merged = complete_texture(merged, count > 0, surface_correspondences(body, atlas), np.any(donors, axis=0))
     merged = atlas.fill_gaps(merged.astype(np.float32))
     return torch.from_numpy(merged).permute(2, 0, 1)[None]
 

@@ -1,0 +1,180 @@
+"""``liquidwarp bench unseen``: how well the ``warp`` method guesses the body a photo does not show.
+
+Synthetic people with exact bodies and cameras (the data engine at ``SYNTH``, what
+``liquidwarp synth OUT --subjects 4 --frames 4 --views 4 --size 256 --seed 1000`` writes, made
+here in memory): the source is view 0, frame 0; the target is the same body turned about its
+vertical axis by each of ``ANGLES`` (:func:`liquidwarp.tasks.view.turned`), seen by the same
+camera, whose truth the engine renders (textured, anti-aliased, as the source; once unshaded and
+once shaded).
+
+Metric: the mean absolute error (0-255, over RGB) of the ``warp`` method's frame against the
+truth, on the target's inner body pixels (the silhouette's edge row left out) that the source does
+not see (``transfer_flow(...).valid`` False), pooled over subjects, also per body region; the same
+on the seen pixels as a control (both fills leave them alone). Two fills of the unseen pixels are compared: ``old``, the
+texture whose unseen texels take their part's mean seen colour
+(:func:`liquidwarp.rendering.completion.fill_part_means`), and ``new``, the completed texture
+(:func:`liquidwarp.rendering.completion.complete_texture`, what ``warp`` uses).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from liquidwarp.body.model import BodyModel
+from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
+
+ANGLES: tuple[float, ...] = (90.0, 135.0, 180.0)
+#: Body regions the unseen error is also broken down into.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "head": ("head",),
+    "trunk": ("torso", "pelvis"),
+    "arms": ("upper_arm_left", "upper_arm_right", "lower_arm_left", "lower_arm_right", "hand_left", "hand_right"),
+    "legs": ("upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right", "foot_left", "foot_right"),
+}
+SYNTH = SynthConfig(subjects=4, frames=4, views=4, size=256, seed=1000)
+
+
+def _uint8(rgb: torch.Tensor) -> np.ndarray:
+    """(3, H, W) in [0, 1] -> (H, W, 3) uint8."""
+    return (rgb.permute(1, 2, 0).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+
+
+def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
+    """(1, 3, T, T) the texture ``warp`` used before completion: baked from ``source`` (a
+    ``PreparedSource``), unseen texels at their part's mean seen colour."""
+    from liquidwarp.rendering.bake import bake_texture
+    from liquidwarp.rendering.completion import fill_part_means, surface_correspondences
+
+    texture, seen = bake_texture(source.image, body.faces, source.vertices, source.camera, source.fragments, atlas)
+    filled = atlas.fill_gaps(fill_part_means(texture, seen, surface_correspondences(body, atlas)))
+    return torch.from_numpy(filled.astype(np.float32)).permute(2, 0, 1)[None]
+
+
+def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles: tuple[float, ...] = ANGLES) -> list[dict]:
+    """Per angle: error sums and pixel counts of both fills for subject ``index``, and the tiles
+    (source | truth | old | new) of the contact sheet."""
+    from liquidwarp.body.model import PART_INDEX
+    from liquidwarp.rendering.rasterize import rasterize
+    from liquidwarp.rendering.shading import render_face_labels
+    from liquidwarp.tasks.methods import build_method, prepare_source
+    from liquidwarp.tasks.view import turned
+    from liquidwarp.warping.flow import transfer_flow
+
+    size = engine.config.size
+    subject = engine.make_subject(index)
+    camera = subject.cameras.index(0)
+    image = _uint8(engine.render_view(subject, 0, frames=slice(0, 1))["rgb"][0])
+    source = prepare_source(body, image, subject.params.index(0), camera, (0.0, 0.0, float(size)), size)
+    start = time.perf_counter()
+    renderer = build_method("warp", body, [source])
+    build_seconds = time.perf_counter() - start
+    new_texture = renderer.fill.textures[0]
+    old_texture = part_mean_texture(body, source, engine.atlas)
+    rows = []
+    for angle in angles:
+        target = turned(source.params, angle)
+        with torch.no_grad():
+            vertices = body(target).vertices
+        truth = engine.render_view(replace(subject, vertices=vertices, cameras=camera), 0)
+        truth_rgb = _uint8(truth["rgb"][0]).astype(np.float64)
+        frags = rasterize(camera.project(vertices), body.faces, (size, size))
+        seen = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags).valid[0].numpy()
+        inner = (torch.nn.functional.avg_pool2d(frags.mask[:, None].float(), 3, 1, 1)[0, 0] == 1).numpy()
+        labels = render_face_labels(frags, body.face_parts)[0].numpy()
+        frames = {}
+        for name, texture in (("old", old_texture), ("new", new_texture)):
+            renderer.fill.textures = [texture]  # the same renderer, only the unseen pixels' texture differs
+            frames[name] = renderer.render(target, camera)
+        columns = np.flatnonzero((source.fragments.mask[0] | frags.mask[0]).any(0).numpy())
+        row = {
+            "angle": angle,
+            "tiles": [image, truth_rgb.astype(np.uint8), frames["old"], frames["new"]],
+            "columns": (int(columns[0]), int(columns[-1]) + 1),
+            "build_seconds": build_seconds,
+        }
+        for name, frame in frames.items():
+            error = np.abs(frame.astype(np.float64) - truth_rgb).mean(-1)
+            for region, where in (("unseen", inner & ~seen), ("seen", inner & seen)):
+                row[f"{name}_{region}_sum"] = float(error[where].sum())
+                row[f"{region}_pixels"] = int(where.sum())
+            for group, names in REGIONS.items():
+                where = inner & ~seen & np.isin(labels, [PART_INDEX[n] for n in names])
+                row[f"{name}_unseen_{group}_sum"] = float(error[where].sum())
+                row[f"unseen_{group}_pixels"] = int(where.sum())
+        rows.append(row)
+    return rows
+
+
+def contact_sheet(rows: list[dict], margin: int = 12) -> np.ndarray:
+    """One row per subject and angle: source | truth | old fill | new fill, each cut to the
+    columns where the person is in either view (plus ``margin`` pixels)."""
+    size = rows[0]["tiles"][0].shape[1]
+    spans = [(max(r["columns"][0] - margin, 0), min(r["columns"][1] + margin, size)) for r in rows]
+    width = max(b - a for a, b in spans)
+    lines = []
+    for r, (a, _) in zip(rows, spans):
+        a = min(a, size - width)  # every row as wide as the widest
+        lines.append(np.concatenate([t[:, a : a + width] for t in r["tiles"]], axis=1))
+    return np.concatenate(lines, axis=0)
+
+
+def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True) -> tuple[dict, list[dict]]:
+    """The table (per angle: both fills' errors on unseen and seen pixels) and the raw rows."""
+    from tqdm import tqdm
+
+    engine = SyntheticEngine(replace(SYNTH, subjects=subjects, shading=shading), body)
+    rows = []
+    for index in tqdm(range(subjects), desc=f"unseen ({'shaded' if shading else 'unshaded'})", unit="subject", disable=not progress):
+        rows.extend(measure_subject(body, engine, index, angles))
+    table = {}
+    for angle in angles:
+        at = [r for r in rows if r["angle"] == angle]
+        entry = {}
+        for region in ("unseen", "seen"):
+            pixels = sum(r[f"{region}_pixels"] for r in at)
+            entry[f"{region}_pixels"] = pixels
+            for name in ("old", "new"):
+                entry[f"{name}_{region}_mae"] = round(sum(r[f"{name}_{region}_sum"] for r in at) / max(pixels, 1), 2)
+        entry["unseen_reduction"] = round(1 - entry["new_unseen_mae"] / max(entry["old_unseen_mae"], 1e-9), 3)
+        entry["unseen_mae_by_region"] = {
+            group: {
+                name: round(sum(r[f"{name}_unseen_{group}_sum"] for r in at) / max(sum(r[f"unseen_{group}_pixels"] for r in at), 1), 2)
+                for name in ("old", "new")
+            }
+            for group in REGIONS
+        }
+        entry["per_subject_unseen_mae"] = {
+            name: [round(r[f"{name}_unseen_sum"] / max(r["unseen_pixels"], 1), 2) for r in at] for name in ("old", "new")
+        }
+        table[f"{angle:g}"] = entry
+    return table, rows
+
+
+def run(subjects: int = SYNTH.subjects, angles: tuple[float, ...] = ANGLES, sheet: Path | None = None, progress: bool = True) -> dict:
+    """Measure every subject and angle, on unshaded renders (the texture alone: what a fill can
+    get right) and on shaded ones (as ``liquidwarp synth`` writes them: the light on the turned
+    body differs from the photo's, for seen and unseen pixels alike); returns the JSON-ready dict
+    and writes the contact sheet of the shaded renders to ``sheet`` when given."""
+    start = time.perf_counter()
+    body = BodyModel()
+    results: dict = {
+        "synthetic": {"subjects": subjects, "frames": SYNTH.frames, "views": SYNTH.views, "size": SYNTH.size, "seed": SYNTH.seed},
+        "source": "view 0, frame 0",
+    }
+    for shading in (False, True):
+        table, rows = measure(body, subjects, angles, shading, progress)
+        results["shaded" if shading else "unshaded"] = table
+    results["method_build_seconds_per_source"] = round(float(np.mean([r["build_seconds"] for r in rows])), 2)
+    if sheet is not None:
+        from liquidwarp.io.media import write_image
+
+        write_image(Path(sheet), contact_sheet(rows))
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    results["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    return results
