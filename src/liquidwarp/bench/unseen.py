@@ -13,7 +13,14 @@ not see (``transfer_flow(...).valid`` False), pooled over subjects, also per bod
 on the seen pixels as a control (both fills leave them alone). Two fills of the unseen pixels are compared: ``old``, the
 texture whose unseen texels take their part's mean seen colour
 (:func:`liquidwarp.rendering.completion.fill_part_means`), and ``new``, the completed texture
-(:func:`liquidwarp.rendering.completion.complete_texture`, what ``warp`` uses).
+(:func:`liquidwarp.rendering.completion.complete_texture`, what ``warp`` uses); ``lwg`` is the
+shipped Liquid Warping GAN on the same source (its G_TSF gets the completed texture as its guess
+for the unseen pixels), to see whether the network beats the classical fill.
+
+Temporal stability: the same body turned from 0 to 180 degrees in steps of ``TURN_STEP``; per
+step, :func:`liquidwarp.metrics.image.frame_change` on the body of each method's frames minus
+that of the truth's frames (the change the method adds); ``max`` is the largest step, a pop when a
+surface turns into view shows there.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "legs": ("upper_leg_left", "upper_leg_right", "lower_leg_left", "lower_leg_right", "foot_left", "foot_right"),
 }
 SYNTH = SynthConfig(subjects=4, frames=4, views=4, size=256, seed=1000)
+TURN_STEP = 15.0  # degrees between the frames of the turning sequence
+FILLS = ("old", "new", "lwg")
 
 
 def _uint8(rgb: torch.Tensor) -> np.ndarray:
@@ -74,27 +83,37 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
     start = time.perf_counter()
     renderer = build_method("warp", body, [source])
     build_seconds = time.perf_counter() - start
+    network = build_method("lwg", body, [source])
     new_texture = renderer.fill.textures[0]
     old_texture = part_mean_texture(body, source, engine.atlas)
-    rows = []
-    for angle in angles:
-        target = turned(source.params, angle)
+
+    def truth_of(target) -> tuple[np.ndarray, object]:
         with torch.no_grad():
             vertices = body(target).vertices
         truth = engine.render_view(replace(subject, vertices=vertices, cameras=camera), 0)
-        truth_rgb = _uint8(truth["rgb"][0]).astype(np.float64)
-        frags = rasterize(camera.project(vertices), body.faces, (size, size))
-        seen = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags).valid[0].numpy()
-        inner = (torch.nn.functional.avg_pool2d(frags.mask[:, None].float(), 3, 1, 1)[0, 0] == 1).numpy()
-        labels = render_face_labels(frags, body.face_parts)[0].numpy()
+        return _uint8(truth["rgb"][0]), rasterize(camera.project(vertices), body.faces, (size, size))
+
+    def render_all(target) -> dict[str, np.ndarray]:
         frames = {}
         for name, texture in (("old", old_texture), ("new", new_texture)):
             renderer.fill.textures = [texture]  # the same renderer, only the unseen pixels' texture differs
             frames[name] = renderer.render(target, camera)
+        frames["lwg"] = network.render(target, camera)
+        return frames
+
+    rows = []
+    for angle in angles:
+        target = turned(source.params, angle)
+        truth_u8, frags = truth_of(target)
+        truth_rgb = truth_u8.astype(np.float64)
+        seen = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags).valid[0].numpy()
+        inner = (torch.nn.functional.avg_pool2d(frags.mask[:, None].float(), 3, 1, 1)[0, 0] == 1).numpy()
+        labels = render_face_labels(frags, body.face_parts)[0].numpy()
+        frames = render_all(target)
         columns = np.flatnonzero((source.fragments.mask[0] | frags.mask[0]).any(0).numpy())
         row = {
             "angle": angle,
-            "tiles": [image, truth_rgb.astype(np.uint8), frames["old"], frames["new"]],
+            "tiles": [image, truth_u8, frames["old"], frames["new"], frames["lwg"]],
             "columns": (int(columns[0]), int(columns[-1]) + 1),
             "build_seconds": build_seconds,
         }
@@ -108,11 +127,37 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
                 row[f"{name}_unseen_{group}_sum"] = float(error[where].sum())
                 row[f"unseen_{group}_pixels"] = int(where.sum())
         rows.append(row)
+    rows[0]["turn"] = turn_change(truth_of, render_all, source.params)
     return rows
 
 
+def turn_change(truth_of, render_all, params) -> dict[str, list[float]]:
+    """Per fill, the frame-to-frame change on the body that it adds to the truth's, at each step
+    of a turn from 0 to 180 degrees (0-255 units; see the module docstring)."""
+    from liquidwarp.metrics.image import frame_change
+    from liquidwarp.tasks.view import turned
+
+    angles = np.arange(0.0, 180.0 + 1e-6, TURN_STEP)
+    sequences: dict[str, list[np.ndarray]] = {name: [] for name in ("truth", *FILLS)}
+    masks = []
+    for angle in angles:
+        target = turned(params, float(angle))
+        truth, frags = truth_of(target)
+        sequences["truth"].append(truth)
+        for name, frame in render_all(target).items():
+            sequences[name].append(frame)
+        masks.append(frags.mask[0])
+    mask = torch.stack(masks)
+
+    def change(frames: list[np.ndarray]) -> torch.Tensor:
+        return frame_change(torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255, mask)
+
+    truth = change(sequences["truth"])
+    return {name: (change(sequences[name]) - truth).tolist() for name in FILLS}
+
+
 def contact_sheet(rows: list[dict], margin: int = 12) -> np.ndarray:
-    """One row per subject and angle: source | truth | old fill | new fill, each cut to the
+    """One row per subject and angle: source | truth | old fill | new fill | lwg, each cut to the
     columns where the person is in either view (plus ``margin`` pixels)."""
     size = rows[0]["tiles"][0].shape[1]
     spans = [(max(r["columns"][0] - margin, 0), min(r["columns"][1] + margin, size)) for r in rows]
@@ -139,20 +184,29 @@ def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: 
         for region in ("unseen", "seen"):
             pixels = sum(r[f"{region}_pixels"] for r in at)
             entry[f"{region}_pixels"] = pixels
-            for name in ("old", "new"):
+            for name in FILLS:
                 entry[f"{name}_{region}_mae"] = round(sum(r[f"{name}_{region}_sum"] for r in at) / max(pixels, 1), 2)
         entry["unseen_reduction"] = round(1 - entry["new_unseen_mae"] / max(entry["old_unseen_mae"], 1e-9), 3)
         entry["unseen_mae_by_region"] = {
             group: {
                 name: round(sum(r[f"{name}_unseen_{group}_sum"] for r in at) / max(sum(r[f"unseen_{group}_pixels"] for r in at), 1), 2)
-                for name in ("old", "new")
+                for name in FILLS
             }
             for group in REGIONS
         }
         entry["per_subject_unseen_mae"] = {
-            name: [round(r[f"{name}_unseen_sum"] / max(r["unseen_pixels"], 1), 2) for r in at] for name in ("old", "new")
+            name: [round(r[f"{name}_unseen_sum"] / max(r["unseen_pixels"], 1), 2) for r in at] for name in FILLS
         }
         table[f"{angle:g}"] = entry
+    turns = [r["turn"] for r in rows if "turn" in r]
+    table["turn_added_change"] = {
+        name: {
+            "mean": round(float(np.mean([np.mean(t[name]) for t in turns])), 2),
+            "max": round(float(np.max([np.max(t[name]) for t in turns])), 2),
+            "per_step_mean": [round(float(v), 2) for v in np.mean([t[name] for t in turns], axis=0)],
+        }
+        for name in FILLS
+    }
     return table, rows
 
 

@@ -13,7 +13,7 @@ seen in the output view) and then renders one frame per target body and camera:
   sees: the push-pull fill of the seen ones averaged with the sources' baked texture, for models
   with ``fill_unseen``) and the target's correspondence map; the shipped model
   (:data:`liquidwarp.models.DEFAULT_GENERATOR`) unless a checkpoint is given. Its background is the first source's view in-painted as for the other
-  methods (G_BG's in-painting is there, but the shipped G_BG does worse than Telea: measured).
+  methods (G_BG's in-painting is there, but the shipped G_BG does worse than OpenCV's Telea: measured).
 - ``warp``: 3D liquid warping without a network. Each target pixel takes its colour from where
   the same body surface point appears in a source photo (``transfer_flow``; several sources are
   merged where each sees the point). Body pixels no source sees take the colour of a texture baked
@@ -21,7 +21,7 @@ seen in the output view) and then renders one frame per target body and camera:
   front/back counterpart, the hair: :mod:`liquidwarp.rendering.completion`).
 
 The other methods put the person on the same background: the first source's view with the person
-removed by OpenCV inpainting (Telea).
+removed by :func:`liquidwarp.warping.inpaint.inpaint` (patch-based).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class WarpRenderer:
 
 class TextureFill:
     """The colour of body pixels no source sees: a texture baked from all sources (unseen texels
-    take their part's mean seen colour), or with ``owner`` (see :func:`part_owner`) each part from
+    completed from the seen ones, :func:`merged_texture`), or with ``owner`` (see :func:`part_owner`) each part from
     its own source's texture."""
 
     def __init__(self, body: BodyModel, sources: list[PreparedSource], owner: torch.Tensor | None = None) -> None:
