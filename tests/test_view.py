@@ -153,9 +153,9 @@ def test_view_of_a_picked_source_person_says_so(tmp_path, photo, capsys):
     from liquidwarp.io.media import read_image
 
     one = tmp_path / "woman.png"
-    args = ["view", "--source", str(photo), "--angle", "0", "--method", "copy", "--size", "64", "--out", str(one)]
+    args = ["view", "--source", str(photo), "--angle", "0", "--method", "copy", "--size", "64", "--height", "64", "--out", str(one)]
     assert main([*args, "--source-person", "60,500"]) == 0
-    assert read_image(one).shape == (64, 64, 3)
+    assert read_image(one).shape == (64, 36, 3)  # the photo's framing at 64 rows
     said = [line for line in capsys.readouterr().err.splitlines() if "people in view" in line]
     assert len(said) == 1 and said[0].startswith("liquidwarp: thrower.png: 2 people in view; using the one at x "), said
     x = int(said[0].split("using the one at x ")[1].split(",")[0])
