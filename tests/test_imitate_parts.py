@@ -67,3 +67,19 @@ def test_in_place_keeps_the_source_position():
     source = BodyParams.rest(1).replace(root_translation=torch.tensor([[1.0, 2.0, 3.0]]))
     reference = BodyParams.rest(3).replace(root_translation=torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0, 1.0, 0.0]]))
     assert torch.equal(target_params(source, reference, in_place=True).root_translation, torch.tensor([[1.0, 2.0, 3.0]] * 3))
+
+
+def test_grounded_keeps_the_feet_on_the_source_ground_but_keeps_jumps(body):
+    from liquidwarp.tasks.imitate import _lowest, grounded
+
+    up = torch.tensor([0.0, 0.0, 1.0])
+    source = BodyParams.rest(1).replace(root_translation=torch.tensor([[0.2, 1.0, 0.3]]))
+    # A fitted reference drifting up by 5 and 10 cm (floating), then a real 50 cm jump.
+    lift = torch.tensor([0.0, 0.05, 0.10, 0.50])
+    reference = BodyParams.rest(4).replace(root_translation=torch.stack([torch.zeros(4), torch.zeros(4), lift], dim=1))
+    targets = target_params(source, reference)
+    out = grounded(body, source, reference, targets, up)
+    ground = _lowest(body, source, up)[0]
+    low = _lowest(body, out, up)
+    assert torch.allclose(low, ground + torch.tensor([0.0, 0.0, 0.0, 0.5]), atol=1e-4)
+    assert torch.allclose(out.root_translation[:, :2], targets.root_translation[:, :2])  # only the height moves

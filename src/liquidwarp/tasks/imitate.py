@@ -2,7 +2,8 @@
 
 For every reference frame the target body has the reference's joint rotations, the source's shape,
 and the source's placement with the reference's motion since its first frame added (rotation and
-translation; turning only with ``in_place``). It is generated in a square view around the target
+translation; turning only with ``in_place``), its feet kept on the source's ground
+(:func:`grounded`). It is generated in a square view around the target
 body by one of the methods of :mod:`liquidwarp.tasks.methods` and pasted into the first source's
 photo, whose framing and aspect ratio the output keeps (:mod:`liquidwarp.tasks.framing`).
 """
@@ -22,6 +23,7 @@ from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_a
 from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, render_in_frame, resize_to, source_plate
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
 from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
+from liquidwarp.tasks.view import camera_up
 from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
 
 
@@ -36,6 +38,29 @@ def target_params(source: BodyParams, reference: BodyParams, in_place: bool = Fa
     moved = reference.root_translation - reference.root_translation[:1]
     translation = source.root_translation + (torch.zeros_like(moved) if in_place else moved)
     return BodyParams(root, translation, reference.joint_rotations, source.shape.expand(t, -1))
+
+
+CONTACT_LIFT = 0.12  # metres: the reference's lowest point this close to its ground counts as standing on it
+
+
+def _lowest(body: BodyModel, params: BodyParams, up: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """(B,) the height along ``up`` of each body's lowest vertex."""
+    with torch.no_grad():
+        return torch.cat([(body(params.index(slice(i, i + chunk))).vertices @ up).amin(-1) for i in range(0, params.batch_size, chunk)])
+
+
+def grounded(body: BodyModel, source: BodyParams, reference: BodyParams, targets: BodyParams, up: torch.Tensor) -> BodyParams:
+    """``targets`` moved along ``up`` (the scene's vertical, (3,)) so that the source stands on its
+    own ground in every frame: each target's lowest point is put where the source's (B = 1) is,
+    plus the reference's lift off its ground (its lowest point over the clip) where that lift is
+    more than ``CONTACT_LIFT`` (a jump is kept). Fitted references drift up and down by some
+    centimetres; without this the imitated person floats or sinks."""
+    ground = _lowest(body, source, up)[0]
+    reference_low = _lowest(body, reference, up)
+    lift = reference_low - reference_low.min()
+    lift = torch.where(lift > CONTACT_LIFT, lift, torch.zeros_like(lift))
+    shift = ground + lift - _lowest(body, targets, up)  # (T,)
+    return targets.replace(root_translation=targets.root_translation + shift[:, None] * up.to(shift.dtype))
 
 
 def load_reference(
@@ -147,6 +172,7 @@ def imitate(
     renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device, personalize=personalize, progress=progress)
     backgrounds = Backgrounds(background, picture.frame.size) if background is not None else None
     targets = target_params(first.params, ref_seq.params, in_place)
+    targets = grounded(body, first.params, ref_seq.params, targets, camera_up(first.camera.rotation[0]))
     audio = reference if ref_recovery is not None else None
     source_panel = resize_to(recoveries[0].footage.frames[int(np.nonzero(recoveries[0].sequence.found)[0][0])], picture.frame.size)
 
