@@ -44,10 +44,11 @@ from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import render_face_labels, sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
 from liquidwarp.tasks import METHODS
+from liquidwarp.tasks.framing import HOLE_DILATION, inside_photo
 from liquidwarp.tasks.views import crop_camera, crop_image
 from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
-INPAINT_DILATION = 0.03  # of the view size: how far past the person mask the background is redone
+INPAINT_DILATION = HOLE_DILATION  # of the view size: how far past the person mask the background is redone
 TEXTURE_SIZE = 512
 
 
@@ -69,8 +70,6 @@ def prepare_source(
     ``view`` (x0, y0, side) of the photo resampled to ``size`` pixels. Where the view reaches past
     the photo's edges it is black and its body is unseen (so no method takes the person's
     appearance from there)."""
-    from liquidwarp.tasks.framing import inside_photo
-
     view_camera = crop_camera(camera, view, size)
     with torch.no_grad():
         vertices = body(params).vertices
