@@ -429,3 +429,22 @@ def test_each_source_fills_only_the_region_it_dresses():
     colour = out.colour[0]
     assert torch.allclose(colour[:, 10, 4:28], red[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen top: from red
     assert torch.allclose(colour[:, 18, 4:28], blue[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen bottom: from blue, next to red
+
+
+def test_the_guess_takes_over_only_far_from_the_seen_pixels():
+    from liquidwarp.networks.generator import fill_unseen_body, guess_weight
+
+    seen = torch.zeros(1, 64, 128, dtype=torch.bool)
+    seen[:, :, :32] = True  # the left quarter is seen
+    weight = guess_weight(seen)[0, 0]  # window 0.12 x 128 -> 15 pixels
+    assert (weight[:, :32] == 0).all() and (weight[:, 32] < 0.1).all()  # on and next to the seen pixels: the push-pull fill
+    assert (weight[:, 39:] == 1).all()  # half a window away and more: the guess alone
+    image = torch.zeros(1, 3, 64, 128)
+    image[:, 0] = 1.0  # seen pixels are red
+    guess = torch.zeros(1, 3, 64, 128)
+    guess[:, 2] = 1.0  # the guess is blue
+    target_map = torch.zeros(1, 3, 64, 128)  # all body
+    out = fill_unseen_body(image * seen[:, None], seen, target_map, guess=guess)
+    assert torch.allclose(out[0, :, :, 100], torch.tensor([0.0, 0.0, 1.0])[:, None])  # far: the guess
+    next_to = out[0, :, :, 32]
+    assert (next_to[0] > 0.8).all() and (next_to[2] < 0.1).all()  # next to red: red (the push-pull fill)
