@@ -474,7 +474,9 @@ def guess_weight(seen: torch.Tensor) -> torch.Tensor:
     window of ``GUESS_REACH`` of the width around each pixel, clamped (0 at the edge of the seen
     region and inside it, 1 where none is near)."""
     k = max(int(round(GUESS_REACH * seen.shape[-1])) // 2 * 2 + 1, 3)
-    share = F.avg_pool2d(seen[:, None].float(), k, 1, k // 2, count_include_pad=False)
+    # The window's mean as two 1-D means (the same figure, k times fewer operations).
+    share = F.avg_pool2d(seen[:, None].float(), (k, 1), 1, (k // 2, 0), count_include_pad=False)
+    share = F.avg_pool2d(share, (1, k), 1, (0, k // 2), count_include_pad=False)
     return (1 - 2 * share).clamp(0, 1)
 
 
