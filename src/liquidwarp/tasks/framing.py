@@ -187,13 +187,6 @@ def frame_hole(body, params, camera: Camera, person_mask: np.ndarray | None, fra
     return person_hole(silhouette, mask, HOLE_DILATION * view_side)
 
 
-def source_plate(image: np.ndarray, hole: np.ndarray, frame: OutputFrame, view_side: float, size: int) -> np.ndarray:
-    """The photo ``image`` (H, W, 3) at the output size with its person (``hole``, from
-    :func:`frame_hole`) in-painted away at the scale the generator sees the person
-    (``size`` / ``view_side``)."""
-    return remove_person(resize_to(image, frame.size), hole, size / view_side)
-
-
 STILL_CAMERA_ERROR = 6.0  # mean |frame - median| (0-255) of the background below which a clip's camera counts as still
 PLATE_FRAMES = 40  # at most this many frames of a clip give the still camera's background
 

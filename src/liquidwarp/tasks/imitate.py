@@ -20,7 +20,7 @@ from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, render_in_frame, resize_to, source_plate
+from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, remove_person, render_in_frame, resize_to
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
 from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
 from liquidwarp.tasks.view import camera_up
@@ -92,27 +92,31 @@ def source_in_own_view(body: BodyModel, recovery: Recovery, size: int) -> Prepar
 
 @dataclass(frozen=True)
 class SourceFrame:
-    """The output picture of a source photo: its framing at the output size, the photo there with
-    its person removed, and the side of the square the person is generated in (output pixels)."""
+    """The output picture of a source photo: its framing at the output size, the photo there (as
+    it is, and with its person removed), and the side of the square the person is generated in
+    (output pixels)."""
 
     frame: OutputFrame
+    photo: np.ndarray  # (H, W, 3) uint8
     plate: np.ndarray  # (H, W, 3) uint8
     view_side: float
 
 
 def source_frame(body: BodyModel, recovery: Recovery, size: int, height: int | None = None, keep_person: bool = False) -> SourceFrame:
     """The output picture of ``recovery``'s first fitted frame at ``height`` rows (default: the
-    photo's own size); the person is in-painted away unless ``keep_person``."""
+    photo's own size); the person is in-painted away unless ``keep_person``, at the scale the
+    generator sees them."""
     seq = recovery.sequence
     t = int(np.nonzero(seq.found)[0][0])
     image = recovery.footage.frames[t]
     frame = output_frame(seq.camera, image.shape[:2], height)
     view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
+    photo = resize_to(image, frame.size)
     if keep_person:
-        return SourceFrame(frame, resize_to(image, frame.size), view_side)
+        return SourceFrame(frame, photo, photo, view_side)
     observation = recovery.observations[t]
     hole = frame_hole(body, seq.params.index(t), seq.camera, None if observation is None else observation.mask, frame, view_side)
-    return SourceFrame(frame, source_plate(image, hole, frame, view_side, size), view_side)
+    return SourceFrame(frame, photo, remove_person(photo, hole, size / view_side), view_side)
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,6 @@ def imitate(
     targets = target_params(first.params, ref_seq.params, in_place)
     targets = grounded(body, first.params, ref_seq.params, targets, camera_up(first.camera.rotation[0]))
     audio = reference if ref_recovery is not None else None
-    source_panel = resize_to(recoveries[0].footage.frames[int(np.nonzero(recoveries[0].sequence.found)[0][0])], picture.frame.size)
 
     n = targets.batch_size
     with VideoWriter(out, ref_seq.fps, audio_from=audio) as writer:
@@ -182,7 +185,7 @@ def imitate(
             plate = picture.plate if backgrounds is None else backgrounds(t)
             frame = render_in_frame(renderer, body, targets.index(t), picture.frame, plate, picture.view_side, size)
             if side_by_side:
-                panels = [source_panel]
+                panels = [picture.photo]
                 if ref_recovery is not None:
                     panels.append(to_height(ref_recovery.footage.frames[t], frame.shape[0]))
                 panels.append(frame)
