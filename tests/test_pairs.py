@@ -126,3 +126,21 @@ def test_background_input_comes_from_the_camera_the_output_is_seen_from(dataset,
         assert from_target or from_source
         kinds.add(from_target and not from_source)
     assert kinds == {True, False}  # both same-camera and other-camera pairs were drawn
+
+
+def test_the_guess_is_the_source_texture_on_the_target_body(dataset, body):
+    pairs = SyntheticPairs(dataset, body, length=6, seed=3, novel_view=1.0)
+    batch = TrainingPair.collate([pairs[k] for k in range(6)])
+    assert batch.guess.shape == batch.target_image.shape
+    assert batch.guess.min() >= -1 and batch.guess.max() <= 1
+    seen = batch.flow_valid[:, None] & (batch.target_mask > 0)
+    unseen = ~batch.flow_valid[:, None] & (batch.target_mask > 0)
+    assert unseen.sum() > 200  # another camera: the target shows body the source does not
+    # Where the source sees the target's surface, the guess is that surface's colour, about as
+    # close to the truth as the warped source itself.
+    warped = warp(batch.source_image, batch.flow)
+    guess_error = (batch.guess - batch.target_image).abs()[seen.expand_as(warped)].mean()
+    warp_error = (warped - batch.target_image).abs()[seen.expand_as(warped)].mean()
+    assert guess_error < 1.5 * warp_error + 0.02
+    # Where it does not, the guess is completed, not blank: closer to the target than grey.
+    assert (batch.guess - batch.target_image).abs()[unseen.expand_as(warped)].mean() < batch.target_image.abs()[unseen.expand_as(warped)].mean()

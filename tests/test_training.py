@@ -243,6 +243,7 @@ def random_batch(size: int = 32, pairs: int = 2) -> TrainingPair:
         flow_valid=torch.rand(pairs, size, size, generator=gen) > 0.2,
         background_input=blank_background(image, mask),
         head_box=torch.tensor([[10.0, 4.0, 22.0, 16.0], [8.0, 6.0, 20.0, 18.0]])[:pairs],
+        guess=torch.rand(pairs, 3, size, size, generator=gen) * 2 - 1,
     )
 
 

@@ -65,7 +65,9 @@ def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
     return torch.from_numpy(filled.astype(np.float32)).permute(2, 0, 1)[None]
 
 
-def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles: tuple[float, ...] = ANGLES) -> list[dict]:
+def measure_subject(
+    body: BodyModel, engine: SyntheticEngine, index: int, angles: tuple[float, ...] = ANGLES, checkpoint: str | None = None
+) -> list[dict]:
     """Per angle: error sums and pixel counts of both fills for subject ``index``, and the tiles
     (source | truth | old | new) of the contact sheet."""
     from liquidwarp.body.model import PART_INDEX
@@ -83,7 +85,7 @@ def measure_subject(body: BodyModel, engine: SyntheticEngine, index: int, angles
     start = time.perf_counter()
     renderer = build_method("warp", body, [source])
     build_seconds = time.perf_counter() - start
-    network = build_method("lwg", body, [source])
+    network = build_method("lwg", body, [source], checkpoint=checkpoint)
     new_texture = renderer.fill.textures[0]
     old_texture = part_mean_texture(body, source, engine.atlas)
 
@@ -169,14 +171,16 @@ def contact_sheet(rows: list[dict], margin: int = 12) -> np.ndarray:
     return np.concatenate(lines, axis=0)
 
 
-def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True) -> tuple[dict, list[dict]]:
+def measure(
+    body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True, checkpoint: str | None = None
+) -> tuple[dict, list[dict]]:
     """The table (per angle: both fills' errors on unseen and seen pixels) and the raw rows."""
     from tqdm import tqdm
 
     engine = SyntheticEngine(replace(SYNTH, subjects=subjects, shading=shading), body)
     rows = []
     for index in tqdm(range(subjects), desc=f"unseen ({'shaded' if shading else 'unshaded'})", unit="subject", disable=not progress):
-        rows.extend(measure_subject(body, engine, index, angles))
+        rows.extend(measure_subject(body, engine, index, angles, checkpoint))
     table = {}
     for angle in angles:
         at = [r for r in rows if r["angle"] == angle]
@@ -210,7 +214,13 @@ def measure(body: BodyModel, subjects: int, angles: tuple[float, ...], shading: 
     return table, rows
 
 
-def run(subjects: int = SYNTH.subjects, angles: tuple[float, ...] = ANGLES, sheet: Path | None = None, progress: bool = True) -> dict:
+def run(
+    subjects: int = SYNTH.subjects,
+    angles: tuple[float, ...] = ANGLES,
+    sheet: Path | None = None,
+    progress: bool = True,
+    checkpoint: str | None = None,
+) -> dict:
     """Measure every subject and angle, on unshaded renders (the texture alone: what a fill can
     get right) and on shaded ones (as ``liquidwarp synth`` writes them: the light on the turned
     body differs from the photo's, for seen and unseen pixels alike); returns the JSON-ready dict
@@ -220,9 +230,10 @@ def run(subjects: int = SYNTH.subjects, angles: tuple[float, ...] = ANGLES, shee
     results: dict = {
         "synthetic": {"subjects": subjects, "frames": SYNTH.frames, "views": SYNTH.views, "size": SYNTH.size, "seed": SYNTH.seed},
         "source": "view 0, frame 0",
+        "lwg_checkpoint": checkpoint or "shipped",
     }
     for shading in (False, True):
-        table, rows = measure(body, subjects, angles, shading, progress)
+        table, rows = measure(body, subjects, angles, shading, progress, checkpoint)
         results["shaded" if shading else "unshaded"] = table
     results["method_build_seconds_per_source"] = round(float(np.mean([r["build_seconds"] for r in rows])), 2)
     if sheet is not None:

@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     unseen.add_argument("--json", type=Path, help="write the figures to this JSON file")
     unseen.add_argument("--sheet", type=Path, help="contact sheet PNG: source | truth | old fill | new fill per subject and angle (default: beside --json, .png)")
     unseen.add_argument("--subjects", type=_positive("--subjects"), default=4, help="synthetic subjects measured (default 4)")
+    unseen.add_argument("--checkpoint", type=Path, help="the lwg row's generator: a bundle or training checkpoint (default: the shipped model)")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -598,7 +599,7 @@ def _run_bench(args: argparse.Namespace) -> None:
 
         sheet = args.sheet if args.sheet is not None or args.json is None else args.json.with_suffix(".png")
         check_output_file(sheet, "contact sheet", (".png",))
-        results = unseen.run(subjects=args.subjects, sheet=sheet)
+        results = unseen.run(subjects=args.subjects, sheet=sheet, checkpoint=None if args.checkpoint is None else str(args.checkpoint))
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 

@@ -38,13 +38,19 @@ def _uniform(rng: np.random.Generator, spread: float) -> float:
     return float(1.0 + rng.uniform(-spread, spread)) if spread > 0 else 1.0
 
 
-def colour_jitter(image: torch.Tensor, brightness: float, contrast: float, saturation: float, gains: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) in [-1, 1] -> jittered (same range): saturation, contrast about the image
-    mean, then brightness and per-channel gains (3,)."""
-    x = (image + 1) / 2
-    grey = x.mean(dim=1, keepdim=True)
-    x = grey + (x - grey) * saturation
-    x = x.mean(dim=(1, 2, 3), keepdim=True) + (x - x.mean(dim=(1, 2, 3), keepdim=True)) * contrast
+def colour_jitter(
+    image: torch.Tensor, brightness: float, contrast: float, saturation: float, gains: torch.Tensor, about: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(B, 3, H, W) in [-1, 1] -> jittered (same range): saturation, contrast about the mean of
+    ``about`` (same shape; default: the image itself), then brightness and per-channel gains (3,)."""
+
+    def saturated(x: torch.Tensor) -> torch.Tensor:
+        grey = x.mean(dim=1, keepdim=True)
+        return grey + (x - grey) * saturation
+
+    x = saturated((image + 1) / 2)
+    centre = (x if about is None else saturated((about + 1) / 2)).mean(dim=(1, 2, 3), keepdim=True)
+    x = centre + (x - centre) * contrast
     x = x * brightness * gains.view(1, 3, 1, 1)
     return x.clamp(0, 1) * 2 - 1
 
@@ -62,7 +68,8 @@ def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation, background_from_target: bool = False) -> TrainingPair:
-    """``pair`` (B = 1) with its two images augmented; masks, maps and flow unchanged; the
+    """``pair`` (B = 1) with its two images augmented (and the guess, with the source's colour
+    change); masks, maps and flow unchanged; the
     background input is made again from the augmented source (or target, see ``make_pair``)."""
     from liquidwarp.data.textures import make_background
 
@@ -74,6 +81,8 @@ def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation, 
         target = target * pair.target_mask + plate * (1 - pair.target_mask)
     brightness, contrast, saturation = (_uniform(rng, s) for s in (config.brightness, config.contrast, config.saturation))
     gains = torch.tensor([_uniform(rng, config.white_balance) for _ in range(3)], dtype=source.dtype)
+    # The guess is the source's texture: it changes colour with the source, before blur and noise.
+    guess = colour_jitter(pair.guess, brightness, contrast, saturation, gains, about=source)
     images = []
     for image in (source, target):
         image = colour_jitter(image, brightness, contrast, saturation, gains)
@@ -86,4 +95,4 @@ def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation, 
         images.append(image)
     source, target = images
     behind = blank_background(target, pair.target_mask) if background_from_target else blank_background(source, pair.source_mask)
-    return replace(pair, source_image=source, target_image=target, background_input=behind)
+    return replace(pair, source_image=source, target_image=target, background_input=behind, guess=guess)

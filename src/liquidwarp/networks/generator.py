@@ -675,10 +675,11 @@ class LiquidWarpingGenerator(nn.Module):
         target_map: torch.Tensor,
         flows: Sequence[WarpField],
         background_input: torch.Tensor | None = None,
+        guess: torch.Tensor | None = None,
     ) -> GeneratorOutput:
-        """``transfer(encode_sources(...), target_map, flows)``; shapes as there."""
+        """``transfer(encode_sources(...), target_map, flows, guess=guess)``; shapes as there."""
         encoded = self.encode_sources(source_images, source_masks, source_maps, background_input, decode=True)
-        return self.transfer(encoded, target_map, flows)
+        return self.transfer(encoded, target_map, flows, guess=guess)
 
 
 

@@ -34,7 +34,9 @@ patterned asymmetrically (a different colour on each leg) can come out worse tha
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -42,6 +44,7 @@ from scipy.spatial import cKDTree
 
 from liquidwarp.body.model import KEYPOINT_NAMES, PART_INDEX, PART_NAMES, BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
+from liquidwarp.rendering.rasterize import Fragments
 from liquidwarp.rendering.shading import vertex_normals
 from liquidwarp.rendering.uv_atlas import UVAtlas
 
@@ -61,6 +64,7 @@ SECTION_GROUPS: tuple[tuple[str, ...], ...] = (
 MATCH_REACH = 0.15  # metres: how far past the border the hue offset of copied texels reaches
 FEATHER = 0.02  # metres of surface over which completed texels are blended into their seen neighbours
 CELL = 0.01  # metres: the (x, z) cells in which a part's front/back centre plane is measured
+TEXTURE_SIZE = 512  # side of the baked and completed textures
 MIN_PART_TEXELS = 20  # fewer seen texels than this: a part's mean falls back to the whole body's
 
 
@@ -443,3 +447,31 @@ def _feather(out: np.ndarray, seen: np.ndarray, unseen: np.ndarray, position: np
     out = out.copy()
     out[rows] = keep * out[rows] + (1 - keep) * neighbour
     return out
+
+
+class SeenPhoto(Protocol):
+    """What a texture is baked from: a photo with the body fitted to it."""
+
+    image: torch.Tensor  # (1, 3, H, W) in [0, 1]
+    vertices: torch.Tensor  # (1, V, 3)
+    camera: Camera  # B = 1
+    fragments: Fragments  # (1, H, W) the body rasterised by ``camera``
+
+
+def completed_texture(body: BodyModel, photos: Sequence[SeenPhoto], atlas: UVAtlas) -> torch.Tensor:
+    """(1, 3, T, T) texture in [0, 1] baked from all ``photos`` (averaged where several see a
+    texel), with the texels none of them sees completed by :func:`complete_texture`."""
+    from liquidwarp.rendering.bake import bake_texture
+
+    textures, seens, donors = [], [], []
+    for photo in photos:
+        texture, seen = bake_texture(photo.image, body.faces, photo.vertices, photo.camera, photo.fragments, atlas)
+        textures.append(texture)
+        seens.append(seen)
+        donors.append(seen & (facing(body.faces, photo.vertices, photo.camera, atlas) > MIN_FACING))
+    seen = np.stack(seens).astype(np.float32)  # (S, T, T)
+    count = seen.sum(0)
+    merged = (np.stack(textures) * seen[..., None]).sum(0) / np.maximum(count, 1)[..., None]
+    merged = complete_texture(merged, count > 0, surface_correspondences(body, atlas), np.any(donors, axis=0))
+    merged = atlas.fill_gaps(merged.astype(np.float32))
+    return torch.from_numpy(merged).permute(2, 0, 1)[None]

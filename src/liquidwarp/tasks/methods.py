@@ -38,8 +38,7 @@ from liquidwarp.body.model import PART_NAMES, BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
 from liquidwarp.networks.generator import feather_silhouette
 from liquidwarp.networks.precision import autocast, bf16_helps
-from liquidwarp.rendering.bake import bake_texture
-from liquidwarp.rendering.completion import MIN_FACING, complete_texture, facing, surface_correspondences
+from liquidwarp.rendering.completion import TEXTURE_SIZE, completed_texture
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 from liquidwarp.rendering.shading import render_face_labels, sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
@@ -49,7 +48,6 @@ from liquidwarp.tasks.views import crop_camera, crop_image
 from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
 INPAINT_DILATION = HOLE_DILATION  # of the view size: how far past the person mask the background is redone
-TEXTURE_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -175,16 +173,16 @@ class WarpRenderer:
 
 class TextureFill:
     """The colour of body pixels no source sees: a texture baked from all sources (unseen texels
-    completed from the seen ones, :func:`merged_texture`), or with ``owner`` (see :func:`part_owner`) each part from
+    completed from the seen ones, :func:`~liquidwarp.rendering.completion.completed_texture`), or with ``owner`` (see :func:`part_owner`) each part from
     its own source's texture."""
 
     def __init__(self, body: BodyModel, sources: list[PreparedSource], owner: torch.Tensor | None = None) -> None:
         self.body, self.owner = body, owner
         atlas = UVAtlas.build(body.face_uvs, TEXTURE_SIZE)
         if owner is None:
-            self.textures = [merged_texture(body, sources, atlas)]
+            self.textures = [completed_texture(body, sources, atlas)]
         else:
-            self.textures = [merged_texture(body, [src], atlas) for src in sources]
+            self.textures = [completed_texture(body, [src], atlas) for src in sources]
 
     def __call__(self, frags: Fragments, owners: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 3, H, W) in [0, 1] for the rendered body ``frags``; ``owners`` is its
@@ -230,24 +228,6 @@ def pixel_owner(frags: Fragments, body: BodyModel, owner: torch.Tensor | None) -
     """(B, H, W) the source that dresses each pixel's body part (``owner`` from
     :func:`part_owner`; background pixels map to source 0); None for None."""
     return None if owner is None else owner[render_face_labels(frags, body.face_parts)]
-
-
-def merged_texture(body: BodyModel, sources: list[PreparedSource], atlas: UVAtlas) -> torch.Tensor:
-    """(1, 3, T, T) texture from all sources; unseen texels are completed from the seen ones
-    (mirror side, front/back, hair; :mod:`liquidwarp.rendering.completion`)."""
-    textures, seens, donors = [], [], []
-    for src in sources:
-        tex, seen = bake_texture(src.image, body.faces, src.vertices, src.camera, src.fragments, atlas)
-        textures.append(tex)
-        seens.append(seen)
-        donors.append(seen & (facing(body.faces, src.vertices, src.camera, atlas) > MIN_FACING))
-    seen = np.stack(seens).astype(np.float32)  # (S, T, T)
-    stack = np.stack(textures)
-    count = seen.sum(0)
-    merged = (stack * seen[..., None]).sum(0) / np.maximum(count, 1)[..., None]
-    merged = complete_texture(merged, count > 0, surface_correspondences(body, atlas), np.any(donors, axis=0))
-    merged = atlas.fill_gaps(merged.astype(np.float32))
-    return torch.from_numpy(merged).permute(2, 0, 1)[None]
 
 
 @functools.lru_cache(maxsize=2)

@@ -95,6 +95,7 @@ def generate(generator: torch.nn.Module, batch: TrainingPair):
         batch.target_map,
         [batch.flow],
         batch.background_input,
+        guess=batch.guess,
     )
 
 
