@@ -6,13 +6,15 @@ Every user error prints one line ``liquidwarp: error: ...`` and exits with code 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from liquidwarp import __version__
-from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file
-from liquidwarp.errors import InputError
+from liquidwarp.cli.interrupt import ending_of, handle_signals, restore_signals
+from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file, outputs_held
+from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 from liquidwarp.metrics.protocols import PROTOCOLS
 from liquidwarp.tasks import METHODS
@@ -624,8 +626,12 @@ def _run_bench(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; its exit status. SIGTERM ends a run as Ctrl-C does (cli/interrupt.py)."""
+    previous = handle_signals()
+    held = contextlib.ExitStack()
     try:
         args = build_parser().parse_args(argv)
+        held.enter_context(outputs_held(args))
         if args.command == "synth":
             _run_synth(args)
         elif args.command == "fit":
@@ -654,9 +660,16 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("liquidwarp: interrupted", file=sys.stderr)
-        return 130
+    except OutputError as e:
+        print(f"liquidwarp: error: {e}", file=sys.stderr)
+        return 2 if e.environment else 1
+    except KeyboardInterrupt as e:
+        message, status = ending_of(e)
+        print(f"liquidwarp: {message}", file=sys.stderr)
+        return status
+    finally:
+        held.close()
+        restore_signals(previous)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from liquidwarp.io.atomic import check_output_location as check_parent
+from liquidwarp.io.atomic import output_lock
 
 
 class UsageError(Exception):
@@ -30,3 +34,44 @@ def check_output_file(path: Path | None, what: str, suffixes: tuple[str, ...] | 
         raise UsageError(f"{what} {path} is a folder")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         raise UsageError(f"{what} {path}: use a name ending in {' or '.join(suffixes)}")
+
+
+# The options of each command that name what it writes (files or folders).
+_OUTPUT_OPTIONS = {
+    "synth": ("out",),
+    "fit": ("out", "json", "export_mesh"),
+    "imitate": ("out",),
+    "swap": ("out",),
+    "personalize": ("out",),
+    "view": ("out",),
+    "train": ("out",),
+    "prepare": ("out",),
+    "export": ("out",),
+    "demo": ("out",),
+    "evaluate": ("out", "save_frames"),
+    "bench": ("out", "json", "markdown", "sheet", "plot"),
+}
+
+
+def outputs_of(args: argparse.Namespace) -> list[Path]:
+    """What the parsed command will write, each once."""
+    paths: dict[Path, Path] = {}
+    for name in _OUTPUT_OPTIONS.get(args.command, ()):
+        value = getattr(args, name, None)
+        if isinstance(value, Path):
+            paths.setdefault(value.expanduser().absolute(), value)
+    return list(paths.values())
+
+
+@contextlib.contextmanager
+def outputs_held(args: argparse.Namespace) -> Iterator[None]:
+    """Hold every output of the command (``liquidwarp.io.atomic.output_lock``) while the block
+    runs: a second run writing one of them fails at once with an ``OutputError``. An output whose
+    folder cannot take a file is not held; the command's own checks then say what is wrong."""
+    with contextlib.ExitStack() as held:
+        for path in outputs_of(args):
+            try:
+                held.enter_context(output_lock(path))
+            except OSError:
+                pass
+        yield

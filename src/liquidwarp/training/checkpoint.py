@@ -23,6 +23,13 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if isinstance(module, torch.nn.parallel.DistributedDataParallel) else module
 
 
+def _save(data: dict, path: Path) -> None:
+    # Through a Python file object: a failed write then surfaces as the OSError (no space, ...)
+    # that atomic_file reports in one line, not as torch's "unexpected pos" message.
+    with atomic_file(path, suffix=".pt") as tmp, open(tmp, "wb") as f:
+        torch.save(data, f)
+
+
 def save_checkpoint(path: Path, models, config, step: int) -> None:
     state = {
         "format": FORMAT,
@@ -34,8 +41,7 @@ def save_checkpoint(path: Path, models, config, step: int) -> None:
         "g_optimizer": models.g_optimizer.state_dict(),
         "d_optimizer": models.d_optimizer.state_dict(),
     }
-    with atomic_file(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+    _save(state, path)
 
 
 def load_checkpoint(path: Path, models, config) -> int:
@@ -58,8 +64,7 @@ def save_bundle(path: Path, generator: torch.nn.Module, generator_config, proven
     """The inference weights of ``generator`` in fp16 with its config and where they came from."""
     weights = {k: v.half() if v.is_floating_point() else v for k, v in _unwrap(generator).state_dict().items()}
     bundle = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "generator_config": asdict(generator_config), "weights": weights, "provenance": provenance}
-    with atomic_file(path, suffix=".pt") as tmp:
-        torch.save(bundle, tmp)
+    _save(bundle, path)
 
 
 def load_bundle(path: Path, device: str | torch.device = "cpu"):
