@@ -165,3 +165,23 @@ def test_writes_refused_by_the_system_are_one_line_naming_the_output_and_leave_n
     assert results["model"]["error"] == f"{out / 'model.pt'}: could not be written (file too large)"
     assert all(r["environment"] for r in results.values())
     assert list(out.iterdir()) == []
+
+
+def test_prepare_with_nothing_prepared_leaves_no_index_and_no_folder(tmp_path, capsys):
+    data = tmp_path / "videos"
+    data.mkdir()
+    (data / "broken.mp4").write_text("not a video")
+    assert main(["prepare", str(data), "--out", str(tmp_path / "prepared"), "--workers", "1"]) == 2
+    assert "no video could be prepared" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["videos"]  # an index.json would pass for prepared footage
+
+
+def test_forgetting_logged_steps_after_a_checkpoint(tmp_path):
+    from liquidwarp.training.loop import forget_steps_after
+
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps({"step": s, "g_total": 1.0}) + "\n" for s in range(1, 6)) + '{"step": 6, "g_to')  # cut by a kill
+    forget_steps_after(log, 3)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3]
+    forget_steps_after(log, 3)  # nothing more to drop
+    assert log.read_text().count("\n") == 3
