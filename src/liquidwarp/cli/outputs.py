@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +17,18 @@ class UsageError(Exception):
     """A problem with what the user asked for; reported in one line, exit code 2."""
 
 
-def check_output_dir(path: Path, overwrite: bool) -> None:
-    check_parent(path, "output folder")
+def check_work_dir(path: Path, what: str = "output folder") -> None:
+    """A folder the command creates, or fills in further (a run to resume, a dataset to complete):
+    its parent exists and is writable, it is not a file, and if it exists it is writable."""
+    check_parent(path, what)
     if path.exists() and not path.is_dir():
-        raise UsageError(f"output folder {path} exists and is a file")
+        raise UsageError(f"{what} {path} exists and is a file")
+    if path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path} is not writable")
+
+
+def check_output_dir(path: Path, overwrite: bool) -> None:
+    check_work_dir(path)
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise UsageError(f"output folder {path} exists and is not empty (use --overwrite to replace it)")
 

@@ -109,6 +109,34 @@ def _check_input_file(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
 
 
+# The first bytes of the image formats one might name like a video by mistake.
+_IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def image_format(path: str | os.PathLike) -> str | None:
+    """The still-image format the file's content is in ("JPEG", "PNG", "BMP", "TIFF", "WebP"),
+    whatever its name; None for anything else (videos included)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _IMAGE_SIGNATURES if head.startswith(magic)), None)
+
+
+def check_not_image(path: str | os.PathLike) -> None:
+    """InputError when a file that should be a video holds a still image (libav would read it as
+    a one-frame video)."""
+    kind = image_format(path)
+    if kind is not None:
+        raise InputError(f"{path}: a {kind} image, not a video (told by its content, whatever its name)")
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file.
 
@@ -157,6 +185,7 @@ class VideoInfo:
 def _open_capture(path: Path) -> cv2.VideoCapture:
     """An opened capture that applies rotation metadata, or InputError."""
     _check_input_file(path)
+    check_not_image(path)
     with captured_stderr() as log:
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         opened = cap.isOpened()
