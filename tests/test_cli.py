@@ -14,7 +14,7 @@ def run_cli(*args):
 def test_synth_end_to_end_through_the_real_entry_point(tmp_path):
     out = tmp_path / "data"
     proc = subprocess.run(
-        [sys.executable, "-m", "liquidwarp", "synth", out, "--subjects", "1", "--frames", "2", "--views", "1", "--size", "32", "--preview"],
+        [sys.executable, "-m", "liquidwarp", "synth", out, "--subjects", "1", "--frames", "2", "--views", "1", "--size", "64", "--preview"],
         capture_output=True,
         text=True,
         timeout=600,

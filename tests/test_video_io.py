@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from liquidwarp.errors import InputError
+from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.media import (
     VideoWriter,
     ffmpeg_exe,
@@ -240,10 +240,13 @@ def test_ffmpeg_failure_is_reported_with_its_stderr(tmp_path, monkeypatch, reads
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     monkeypatch.setattr("liquidwarp.io.media.ffmpeg_exe", lambda: str(fake))
-    with pytest.raises(RuntimeError, match="synthetic failure"):
+    with pytest.raises(OutputError, match="synthetic failure") as info:
         with VideoWriter(out_dir / "out.mp4", fps=10) as writer:
             for t in range(50):  # enough bytes to fill the pipe when nobody reads it
                 writer.write(colour_bars(256, 256, t))
+    # one line naming the output, ffmpeg's last words, and not the user's fault (exit status 1)
+    assert str(info.value) == f"{out_dir / 'out.mp4'}: could not be written (ffmpeg failed, exit status 1: Error: synthetic failure)"
+    assert not info.value.environment
     assert list(out_dir.iterdir()) == []
 
 

@@ -6,20 +6,30 @@ Every user error prints one line ``liquidwarp: error: ...`` and exits with code 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from liquidwarp import __version__
-from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file
-from liquidwarp.errors import InputError
+from liquidwarp.cli.interrupt import ending_of, handle_signals, restore_signals
+from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file, check_work_dir, outputs_held
+from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 from liquidwarp.metrics.protocols import PROTOCOLS
 from liquidwarp.tasks import METHODS
+from liquidwarp.validation import check_device_name, check_range, check_size
+
+# Nothing above imports torch, numpy-heavy modules, OpenCV or mediapipe: `--help` stays fast, and
+# every option is checked before they load. Each command imports what it needs when it runs.
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        # "argument --size: --size must be ..." -> "--size must be ..."
+        option, _, rest = message.partition(": ")
+        if option.startswith("argument ") and rest.startswith(option.removeprefix("argument ").split("/")[-1] + " "):
+            message = rest
         raise UsageError(message)
 
 
@@ -39,6 +49,58 @@ def _positive(name: str):
         return value
 
     return parse
+
+
+def _checked(check, *args, **kwargs):
+    """An argparse type: ``check(value, *args, **kwargs)`` (a ``liquidwarp.validation`` rule) on
+    the option's text, converted by ``kwargs.pop("convert")``."""
+    convert = kwargs.pop("convert")
+    kind = "an integer" if convert is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{args[0]} must be {kind}, got {text!r}") from None
+        try:
+            return check(value, *args, **kwargs)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def _finite(name: str, low: float | None = None, high: float | None = None, unit: str = ""):
+    """A float option: a finite number (NaN and infinities refused), within [low, high] when given."""
+    return _checked(check_range, name, low, high, unit, convert=float)
+
+
+def _size(name: str = "--size"):
+    """An image side: the same rule for every command (``liquidwarp.validation.check_size``)."""
+    return _checked(check_size, name, convert=int)
+
+
+def _device(text: str) -> str:
+    """A device name (cpu, cuda, cuda:N, mps); whether this machine has it: :func:`_check_device`."""
+    try:
+        return check_device_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _check_device(device: str, where: str = "--device") -> None:
+    """Before any work: this machine has ``device``."""
+    import torch
+
+    kind, _, index = device.partition(":")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise UsageError(f"{where} {device}: this machine has no CUDA device (or this torch has no CUDA support); use --device cpu")
+        if index and int(index) >= count:
+            raise UsageError(f"{where} {device}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    elif kind == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"{where} {device}: this machine has no Apple MPS device; use --device cpu")
 
 
 def _person(name: str):
@@ -73,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--subjects", type=_positive("--subjects"), default=4, help="people to render (default 4)")
     synth.add_argument("--frames", type=_positive("--frames"), default=30, help="frames per motion (default 30)")
     synth.add_argument("--views", type=_positive("--views"), default=2, help="static cameras per person (default 2)")
-    synth.add_argument("--size", type=int, default=256, help="image side in pixels, 16..2048 (default 256)")
+    synth.add_argument("--size", type=_size(), default=256, help="image side in pixels, a multiple of 16 from 64 to 1024 (default 256)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    synth.add_argument("--fps", type=float, default=30.0, help="frame rate of the motions (default 30; lower spreads a motion over fewer frames)")
+    synth.add_argument("--fps", type=_finite("--fps"), default=30.0, help="frame rate of the motions (default 30; lower spreads a motion over fewer frames)")
     synth.add_argument("--preview", action="store_true", help="also write preview.png, a contact sheet")
     synth.add_argument("--no-shading", action="store_true", help="flat albedo instead of Lambert shading")
     synth.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
@@ -95,10 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
     imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
     imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
-    imitate.add_argument("--device", default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
+    imitate.add_argument("--device", type=_device, default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
     imitate.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
     imitate.add_argument("--background", type=Path, help="put the person on this image or video (default: the source's own background, the person in-painted away)")
-    imitate.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    imitate.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     imitate.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     imitate.add_argument("--side-by-side", action="store_true", help="show source, reference and result next to each other")
     imitate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N reference frames")
@@ -115,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference")
     swap.add_argument("--method", choices=("lwg", "warp"), default="lwg", help="lwg (default) or warp")
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
-    swap.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    swap.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     swap.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     swap.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of a video reference")
     swap.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
@@ -126,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     pers.add_argument("--steps", type=_positive("--steps"), default=60, help="optimiser steps (default 60)")
     pers.add_argument("--out", type=Path, required=True, help="the personal model (.pt), for --checkpoint")
     pers.add_argument("--checkpoint", type=Path, help="the model to start from (default: the shipped model)")
-    pers.add_argument("--size", type=int, default=256, help="side the photos are seen at, 64..1024 (default 256)")
+    pers.add_argument("--size", type=_size(), default=256, help="side the photos are seen at, a multiple of 16 from 64 to 1024 (default 256)")
     pers.add_argument("--source-person", type=_person("--source-person"), action="append", help=SOURCE_PERSON_HELP)
 
     view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about the photo's vertical)")
@@ -134,11 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
     turn = view.add_mutually_exclusive_group()
     turn.add_argument("--angles", default="0:360:30", help="START:STOP:STEP in degrees, STOP excluded (default 0:360:30)")
-    turn.add_argument("--angle", type=float, help="one angle in degrees")
-    view.add_argument("--elevation", type=float, default=0.0, help="tilt in degrees, -60..60 (positive: seen from higher up)")
+    turn.add_argument("--angle", type=_finite("--angle"), help="one angle in degrees")
+    view.add_argument("--elevation", type=_finite("--elevation", -60, 60, "degrees"), default=0.0, help="tilt in degrees, -60..60 (positive: seen from higher up)")
     view.add_argument("--method", choices=METHODS, default="lwg", help="lwg (default), warp, affine2d or copy")
     view.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
-    view.add_argument("--size", type=int, default=256, help="side of the square the person is generated in, 64..1024 (default 256)")
+    view.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     view.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
     view.add_argument("--background", type=Path, help="put the person on this image or video (default: the photo's own background, the person in-painted away)")
     view.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: first fine-tune the model on the source photo(s) for N steps (personalisation; about 1-2 s a step on a laptop CPU at 256)")
@@ -151,14 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="run folder: config.json, log.jsonl, samples/, checkpoint.pt")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--steps", type=_positive("--steps"), help="optimiser steps in all (overrides optim.steps)")
-    train.add_argument("--device", help="cpu, cuda, cuda:1, ... (overrides run.device)")
+    train.add_argument("--device", type=_device, help="cpu, cuda, cuda:1, ... (overrides run.device)")
     train.add_argument("--init", type=Path, help="start the generator from this bundle or checkpoint (fine-tuning; overrides run.init)")
 
     prepare = sub.add_parser("prepare", help="perceive and fit every video of a dataset once, for training (parallel, resumable)")
     prepare.add_argument("data", type=Path, help="a folder of videos (+ people.json), one video, or an iPER-style <subject>/<outfit>/<action>/ tree")
     prepare.add_argument("--out", type=Path, required=True, help="output folder (created or resumed): index.json, <video>/motion.npz, view.json, frames/")
     prepare.add_argument("--workers", type=_positive("--workers"), default=2, help="videos processed at once, one process each (default 2)")
-    prepare.add_argument("--size", type=int, default=256, help="side of the cropped frames, 64..1024 (default 256)")
+    prepare.add_argument("--size", type=_size(), default=256, help="side of the cropped frames, a multiple of 16 from 64 to 1024 (default 256)")
     prepare.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
 
     export = sub.add_parser("export", help="write a training run's generator as an inference bundle (fp16) for --checkpoint")
@@ -169,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("liquidwarp-demo"), help="output folder (default ./liquidwarp-demo): demo.mp4, source.png")
     demo.add_argument("--method", choices=METHODS, default="lwg", help="imitation method (default lwg)")
     demo.add_argument("--frames", type=_positive("--frames"), default=100, help="frames of dance (default 100, 4 s)")
-    demo.add_argument("--size", type=int, default=256, help="side in pixels, 64..1024 (default 256)")
+    demo.add_argument("--size", type=_size(), default=256, help="side in pixels, a multiple of 16 from 64 to 1024 (default 256)")
     demo.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
 
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
@@ -179,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     evaluate.add_argument("--out", type=Path, required=True, help="results file (.json)")
     evaluate.add_argument("--personalize", type=_positive("--personalize"), metavar="N", help="lwg: fine-tune on each source frame for N steps before generating")
-    evaluate.add_argument("--size", type=int, default=256, help="side of the compared frames, 64..1024 (default 256, as the paper)")
+    evaluate.add_argument("--size", type=_size(), default=256, help="side of the compared frames, a multiple of 16 from 64 to 1024 (default 256, as the paper)")
     evaluate.add_argument("--max-frames", type=_positive("--max-frames"), help="use only the first N frames of every video")
     evaluate.add_argument("--sources-per-video", type=_positive("--sources-per-video"), help="source frames per video (default: self-imitation 2, novel view 8)")
     evaluate.add_argument("--metrics", help="comma-separated metric names (default: all)")
@@ -208,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--json", type=Path, help="write the figures to this JSON file")
     sheets = bench_sub.add_parser("sheets", help="contact sheets of imitate and view on real photos (source | reference | warp | lwg)")
     sheets.add_argument("--out", type=Path, required=True, help="folder for the sheets (JPEG) and sheets.json")
-    sheets.add_argument("--size", type=int, default=256, help="side of the square the person is generated in (default 256)")
+    sheets.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     unseen = bench_sub.add_parser("unseen", help="warp's guess of the body the photo does not show: texture completion vs part means (synthetic)")
     unseen.add_argument("--json", type=Path, help="write the figures to this JSON file")
     unseen.add_argument("--sheet", type=Path, help="contact sheet PNG: source | truth | old fill | new fill per subject and angle (default: beside --json, .png)")
@@ -256,6 +318,7 @@ def _run_fit(args: argparse.Namespace) -> None:
     check_output_dir(args.out, args.overwrite)
     check_output_file(getattr(args, "json", None), "JSON file")
     check_output_file(args.export_mesh, "mesh file", MESH_SUFFIXES)
+    _check_videos(args.input)
     from liquidwarp.body.model import BodyModel
     from liquidwarp.tasks import recover as rec
 
@@ -289,8 +352,6 @@ def _run_fit(args: argparse.Namespace) -> None:
 
 
 def _run_personalize(args: argparse.Namespace) -> None:
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     check_output_file(args.out, "model file", (".pt",))
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
@@ -304,14 +365,18 @@ def _run_personalize(args: argparse.Namespace) -> None:
 def _run_imitate(args: argparse.Namespace) -> None:
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     _check_height(args.height)
     check_output_file(args.out, "output video", (".mp4",))
     for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
     _check_background(args.background)
+    _check_videos(args.reference)
+    _check_device(args.device)
+    if args.reference.suffix.lower() == ".npz":
+        from liquidwarp.fitting.records import load_sequence
+
+        load_sequence(args.reference)  # InputError now, not after the sources are fitted
     from liquidwarp.tasks.imitate import imitate
 
     result = imitate(
@@ -328,6 +393,7 @@ def _run_train(args: argparse.Namespace) -> None:
 
     if args.config is not None and not args.config.is_file():
         raise UsageError(f"{args.config}: no such file")
+    check_work_dir(args.out, "run folder")
     try:
         config = load_config(args.config) if args.config is not None else TrainConfig()
         changes: dict = {}
@@ -343,7 +409,8 @@ def _run_train(args: argparse.Namespace) -> None:
             changes.setdefault("run", {})["init"] = str(args.init)
         config = config_from_dict(changes, config)
     except ValueError as e:
-        raise UsageError(f"{args.config}: {e}") from None
+        raise UsageError(f"{args.config}: {e}" if args.config is not None else str(e)) from None
+    _check_device(config.run.device, "--device" if args.device is not None else "run.device")
     for root in config.data.synthetic:
         if not (Path(root) / "manifest.json").is_file():
             raise UsageError(f"{root}: not a synthetic dataset (no manifest.json); make one with `liquidwarp synth`")
@@ -354,8 +421,8 @@ def _run_train(args: argparse.Namespace) -> None:
         raise UsageError("no training data: give --data DIR (from `liquidwarp synth`), --real DIR (from `liquidwarp prepare`), or set them in the config")
     if args.out.exists() and not args.resume and any(args.out.iterdir()):
         raise UsageError(f"{args.out}: not empty; use --resume to continue that run or choose a new folder")
-    if args.resume and not (args.out / "checkpoint.pt").is_file():
-        raise UsageError(f"{args.out}: no checkpoint.pt to resume from")
+    if args.resume:
+        _check_resume(config, args.out / "checkpoint.pt")
     init = None
     if config.run.init and not args.resume:
         from liquidwarp.training.loop import initial_generator
@@ -364,8 +431,6 @@ def _run_train(args: argparse.Namespace) -> None:
             init = initial_generator(config)
         except ValueError as error:
             raise UsageError(f"cannot start from it: {error}") from None
-    if not args.out.parent.is_dir():
-        raise UsageError(f"{args.out.parent}: no such folder")
     import os
 
     import torch
@@ -380,6 +445,36 @@ def _run_train(args: argparse.Namespace) -> None:
         print(f"step {last['step']}: generator loss {last['g_total']:.4f}, discriminator loss {last['d_total']:.4f}; wrote {args.out}")
 
 
+def _check_resume(config, checkpoint: Path) -> None:
+    """``train --resume``: ``checkpoint`` exists and continues the same run (same settings but
+    those ``RESUMABLE``, no fewer steps than it has taken)."""
+    from liquidwarp.training.checkpoint import read_checkpoint
+    from liquidwarp.training.config import RESUMABLE, resume_differences
+
+    if not checkpoint.is_file():
+        raise UsageError(f"{checkpoint.parent}: no checkpoint.pt to resume from")
+    try:
+        state = read_checkpoint(checkpoint)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    differences = resume_differences(config, state["config"])
+    if differences:
+        shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
+        free = ", ".join(sorted(RESUMABLE))
+        raise UsageError(f"--resume: settings differ from {checkpoint}'s: {shown} (give the run's --config and options; only {free} may change)")
+    if config.optim.steps < state["step"]:
+        raise UsageError(f"--steps {config.optim.steps}: {checkpoint} is already at step {state['step']}; to continue, give more steps than that")
+
+
+def _check_videos(*paths: Path | None) -> None:
+    """Files named as videos hold videos, not still images (told by their content)."""
+    from liquidwarp.io.media import check_not_image, is_video_path
+
+    for path in paths:
+        if path is not None and path.is_file() and is_video_path(path):
+            check_not_image(path)
+
+
 def _check_background(path: Path | None) -> None:
     if path is None:
         return
@@ -389,11 +484,10 @@ def _check_background(path: Path | None) -> None:
         raise UsageError(f"{path}: no such file")
     if not (is_image_path(path) or is_video_path(path)):
         raise UsageError(f"{path}: a background must be an image or a video")
+    _check_videos(path)
 
 
 def _run_swap(args: argparse.Namespace) -> None:
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     _check_height(args.height)
     donors = [p for p in (args.source, args.head, args.upper, args.lower) if p is not None]
     if not donors:
@@ -407,6 +501,7 @@ def _run_swap(args: argparse.Namespace) -> None:
         if not is_image_path(path):
             raise UsageError(f"{path}: a source must be a photo")
     if is_video_path(args.reference):
+        _check_videos(args.reference)
         check_output_file(args.out, "output video", (".mp4",))
     else:
         check_output_file(args.out, "output image", (".png", ".jpg", ".jpeg"))
@@ -424,11 +519,7 @@ def _run_swap(args: argparse.Namespace) -> None:
 def _run_view(args: argparse.Namespace) -> None:
     from liquidwarp.tasks.view import novel_views, parse_angles
 
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     _check_height(args.height)
-    if not -60 <= args.elevation <= 60:
-        raise UsageError(f"--elevation must be between -60 and 60 degrees, got {args.elevation}")
     try:
         angles = [args.angle] if args.angle is not None else parse_angles(args.angles)
     except ValueError as e:
@@ -449,14 +540,10 @@ def _run_view(args: argparse.Namespace) -> None:
 
 
 def _run_prepare(args: argparse.Namespace) -> None:
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     if not args.data.exists():
         raise UsageError(f"{args.data}: no such file or folder")
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"{args.out}: exists and is not a folder")
-    if not args.out.absolute().parent.is_dir():
-        raise UsageError(f"{args.out.parent}: no such folder")
+    check_work_dir(args.out, "output folder")
+    _check_videos(args.data)
     from liquidwarp.tasks.prepare import prepare
 
     result = prepare(args.data, args.out, workers=args.workers, size=args.size, max_frames=args.max_frames)
@@ -483,8 +570,6 @@ def _run_export(args: argparse.Namespace) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> None:
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"{args.out}: exists and is not a folder")
     if not args.out.absolute().parent.is_dir():
@@ -498,13 +583,12 @@ def _run_demo(args: argparse.Namespace) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
-    if not 64 <= args.size <= 1024:
-        raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
     check_output_file(args.out, "results file", (".json",))
     if args.save_frames is not None:
         check_output_dir(args.save_frames, args.overwrite)
     if not args.data.exists():
         raise UsageError(f"{args.data}: no such file or folder")
+    from liquidwarp.data.evaluation import check_evaluation_data
     from liquidwarp.metrics.registry import METRICS
     from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
 
@@ -520,6 +604,7 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
     config = EvaluationConfig(args.protocol, args.method, args.size, args.max_frames, args.sources_per_video, metrics, checkpoint, args.personalize or 0)
+    check_evaluation_data(args.data, args.protocol, args.max_frames)
     if args.save_frames is not None:
         with atomic_dir(args.save_frames) as tmp:
             results = evaluate(args.data, config, save_frames=tmp)
@@ -568,8 +653,6 @@ def _run_bench(args: argparse.Namespace) -> None:
     elif args.suite == "sheets":
         from liquidwarp.bench import sheets
 
-        if not 64 <= args.size <= 1024:
-            raise UsageError(f"--size must be between 64 and 1024 pixels, got {args.size}")
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"{args.out}: exists and is not a folder")
         if not sheets.LAB.is_file() or not sheets.OUTDOOR.is_file():
@@ -625,8 +708,12 @@ def _run_bench(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; its exit status. SIGTERM ends a run as Ctrl-C does (cli/interrupt.py)."""
+    previous = handle_signals()
+    held = contextlib.ExitStack()
     try:
         args = build_parser().parse_args(argv)
+        held.enter_context(outputs_held(args))
         if args.command == "synth":
             _run_synth(args)
         elif args.command == "fit":
@@ -655,9 +742,16 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("liquidwarp: interrupted", file=sys.stderr)
-        return 130
+    except OutputError as e:
+        print(f"liquidwarp: error: {e}", file=sys.stderr)
+        return 2 if e.environment else 1
+    except KeyboardInterrupt as e:
+        message, status = ending_of(e)
+        print(f"liquidwarp: {message}", file=sys.stderr)
+        return status
+    finally:
+        held.close()
+        restore_signals(previous)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,39 @@ def open_evaluation_data(
     return EvaluationData(kind, path.parent if path.is_file() else path, subjects)
 
 
+def check_evaluation_data(path: Path, protocol: str, max_frames: int | None = None) -> None:
+    """Before anything is perceived or fitted: InputError when the data at ``path`` cannot serve
+    ``protocol`` (a photo where videos are needed, too few frames, cameras or videos), told from
+    the manifest, the file names and at most two decoded frames per video."""
+    path = Path(path)
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        try:
+            config = json.loads(manifest.read_text())["config"]
+            counts = [(int(config["views"]), int(config["frames"]))] * int(config["subjects"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise InputError(f"{manifest}: not a manifest of `liquidwarp synth` ({type(error).__name__})") from None
+    else:
+        counts = [(1, _frames_up_to_two(entry.path)) for entry in list_videos(path)[1]]
+    frames = max(min(f, max_frames or f) for _, f in counts)
+    if protocol == "novel-view" and max(v for v, _ in counts) < 2:
+        raise InputError(f"{path}: novel view needs several cameras per subject (a synthetic dataset, e.g. `liquidwarp synth --views 4`); a video has one")
+    if protocol == "cross-imitation" and len(counts) < 2:
+        raise InputError(f"{path}: cross-imitation needs two or more videos; this data has one")
+    if protocol == "self-imitation" and frames < 2:
+        cut = " (with --max-frames 1)" if max_frames == 1 else ""
+        raise InputError(f"{path}: self-imitation needs videos of two or more frames (a source and a target); the longest has {frames}{cut}")
+
+
+def _frames_up_to_two(path: Path) -> int:
+    """Frames of a video or a folder of frames, counted up to two; InputError for a photo."""
+    if path.is_dir():
+        return min(2, sum(1 for f in path.iterdir() if f.is_file() and media.is_image_path(f)))
+    if media.is_image_path(path) or media.image_format(path) is not None:
+        raise InputError(f"{path}: a photo; evaluation needs videos (or folders of frames)")
+    return sum(1 for _ in media.iter_video_frames(path, max_frames=2))
+
+
 def _people(folder: Path) -> dict[str, str]:
     file = folder / PEOPLE_FILE
     if not file.is_file():

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from liquidwarp.body.model import BodyParams
+from liquidwarp.body.joints import NUM_JOINTS
+from liquidwarp.body.model import NUM_SHAPE, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.io.atomic import atomic_file
 from liquidwarp.geometry.cameras import Camera
@@ -103,10 +104,53 @@ def load_sequence(path: Path) -> FittedSequence:
             raise InputError(f"{path}: not a liquidwarp motion file (saved by `liquidwarp fit`)")
         if int(data["version"]) != FORMAT_VERSION:
             raise InputError(f"{path}: motion file version {int(data['version'])}, this liquidwarp reads {FORMAT_VERSION}")
-        t = lambda k: torch.from_numpy(np.array(data[k]))  # noqa: E731
-        params = BodyParams(t("root_rotation"), t("root_translation"), t("joint_rotations"), t("shape"))
-        camera = Camera(t("focal")[None], t("principal")[None], t("rotation")[None], t("translation")[None], tuple(int(x) for x in data["image_size"]))
-        return FittedSequence(params, camera, np.array(data["found"]), tuple(float(x) for x in data["crop"]), float(data["fps"]), str(data["source"]))
+        arrays = _checked_arrays(path, data)
+    t = lambda k: torch.from_numpy(arrays[k].astype(np.float32))  # noqa: E731
+    params = BodyParams(t("root_rotation"), t("root_translation"), t("joint_rotations"), t("shape"))
+    camera = Camera(t("focal")[None], t("principal")[None], t("rotation")[None], t("translation")[None], tuple(int(x) for x in arrays["image_size"]))
+    crop = tuple(float(x) for x in arrays["crop"])
+    return FittedSequence(params, camera, arrays["found"].astype(bool), crop, float(arrays["fps"]), str(arrays["source"]))
+
+
+# Every array of the format: its shape, "T" standing for the number of frames.
+_SHAPES: dict[str, tuple] = {
+    "root_rotation": ("T", 3),
+    "root_translation": ("T", 3),
+    "joint_rotations": ("T", NUM_JOINTS, 3),
+    "shape": ("T", NUM_SHAPE),
+    "focal": (2,),
+    "principal": (2,),
+    "rotation": (3, 3),
+    "translation": (3,),
+    "image_size": (2,),
+    "found": ("T",),
+    "crop": (3,),
+    "fps": (),
+    "source": (),
+}
+
+
+def _checked_arrays(path: Path, data) -> dict[str, np.ndarray]:
+    """The arrays of an open record, each checked (present, shape, numbers finite); InputError
+    naming the file and the array otherwise."""
+    missing = [k for k in _SHAPES if k not in data]
+    if missing:
+        raise InputError(f"{path}: damaged motion file: no {', '.join(missing)}")
+    arrays = {k: np.asarray(data[k]) for k in _SHAPES}
+    frames = arrays["root_rotation"].shape[0] if arrays["root_rotation"].ndim else 0
+    if frames < 1:
+        raise InputError(f"{path}: motion file has no frames")
+    for key, shape in _SHAPES.items():
+        expected = tuple(frames if n == "T" else n for n in shape)
+        if arrays[key].shape != expected:
+            raise InputError(f"{path}: damaged motion file: {key} has shape {arrays[key].shape}, expected {expected}")
+        if key not in ("found", "source") and not (np.issubdtype(arrays[key].dtype, np.number) and np.isfinite(arrays[key]).all()):
+            raise InputError(f"{path}: damaged motion file: {key} holds values that are not finite numbers")
+    if not arrays["fps"] > 0:
+        raise InputError(f"{path}: damaged motion file: frame rate {float(arrays['fps']):g}, expected more than 0")
+    if not (arrays["image_size"] >= 1).all() or not arrays["crop"][2] > 0:
+        raise InputError(f"{path}: damaged motion file: image size {arrays['image_size'].tolist()}, crop {arrays['crop'].tolist()}")
+    return arrays
 
 
 def is_fresh(path: Path, source: Path) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,8 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from liquidwarp.errors import InputError
-from liquidwarp.io.atomic import _umask, check_output_location, write_bytes_atomic
+from liquidwarp.errors import InputError, OutputError
+from liquidwarp.io.atomic import check_output_location, new_partial_file, refused_write, write_bytes_atomic, write_failed
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -108,6 +109,34 @@ def _check_input_file(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
 
 
+# The first bytes of the image formats one might name like a video by mistake.
+_IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def image_format(path: str | os.PathLike) -> str | None:
+    """The still-image format the file's content is in ("JPEG", "PNG", "BMP", "TIFF", "WebP"),
+    whatever its name; None for anything else (videos included)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _IMAGE_SIGNATURES if head.startswith(magic)), None)
+
+
+def check_not_image(path: str | os.PathLike) -> None:
+    """InputError when a file that should be a video holds a still image (libav would read it as
+    a one-frame video)."""
+    kind = image_format(path)
+    if kind is not None:
+        raise InputError(f"{path}: a {kind} image, not a video (told by its content, whatever its name)")
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file.
 
@@ -156,6 +185,7 @@ class VideoInfo:
 def _open_capture(path: Path) -> cv2.VideoCapture:
     """An opened capture that applies rotation metadata, or InputError."""
     _check_input_file(path)
+    check_not_image(path)
     with captured_stderr() as log:
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         opened = cap.isOpened()
@@ -286,9 +316,8 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray) -> None:
     write_bytes_atomic(path, encoded.tobytes())
 
 
-def _tail(data: bytes, lines: int = 8) -> str:
-    text = data.decode("utf-8", errors="replace").strip().splitlines()
-    return "\n".join(text[-lines:])
+# What ffmpeg says (strerror's text) when the system refuses its writes: the user's disk, not a bug.
+_REFUSALS = ("No space left on device", "Disk quota exceeded", "File too large", "Read-only file system", "Permission denied")
 
 
 class VideoWriter:
@@ -367,10 +396,9 @@ class VideoWriter:
         try:
             self._process.stdin.write(np.ascontiguousarray(frame).tobytes())
         except (BrokenPipeError, OSError):
-            self._process.wait()
-            message = self._ffmpeg_error("ffmpeg stopped accepting frames")
+            error = self._ffmpeg_error(self._process.wait())
             self.abort()
-            raise RuntimeError(message) from None
+            raise error from None
         self.frames_written += 1
 
     def close(self) -> None:
@@ -387,10 +415,16 @@ class VideoWriter:
             pass
         returncode = self._process.wait()
         if returncode != 0:
-            message = self._ffmpeg_error(f"ffmpeg failed (exit status {returncode})")
+            error = self._ffmpeg_error(returncode)
             self.abort()
-            raise RuntimeError(message)
-        os.replace(self._tmp, self.path.expanduser().absolute())
+            raise error
+        try:
+            os.replace(self._tmp, self.path.expanduser().absolute())
+        except OSError as e:
+            self.abort()
+            if refused_write(e, self.path) is None:
+                raise
+            raise write_failed(self.path, e.strerror.lower()) from None
         self._tmp = None
         self._cleanup()
 
@@ -411,11 +445,7 @@ class VideoWriter:
 
     # -- internals
     def _start(self, height: int, width: int) -> None:
-        target = self.path.expanduser().absolute()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=".mp4", dir=target.parent)
-        os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())  # streamed by ffmpeg, renamed on close (see close/abort)
-        self._tmp = Path(tmp)
+        self._tmp = new_partial_file(self.path, ".mp4")  # streamed by ffmpeg, renamed on close (see close/abort)
         rate = Fraction(self.fps).limit_denominator(1001)
         command = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
@@ -435,14 +465,26 @@ class VideoWriter:
         # stderr goes to a file, not a pipe: nobody reads it while frames are written, and a full
         # pipe would block ffmpeg.
         self._stderr = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        # In a process group of its own: Ctrl-C at a terminal reaches this process only, which
+        # stops ffmpeg itself (abort) rather than racing it to the partial file.
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr, process_group=0
+        )
 
-    def _ffmpeg_error(self, what: str) -> str:
-        tail = ""
+    def _ffmpeg_error(self, returncode: int) -> OutputError:
+        """One line for ffmpeg's failure: the system's refusal when that was it (exit status 2
+        at the command line), else ffmpeg's last words (a liquidwarp bug: status 1)."""
+        lines: list[str] = []
         if self._stderr is not None:
             self._stderr.seek(0)
-            tail = _tail(self._stderr.read())
-        return f"{self.path}: {what}" + (f":\n{tail}" if tail else "")
+            lines = [line.strip() for line in self._stderr.read().decode("utf-8", errors="replace").splitlines() if line.strip()]
+        for refusal in _REFUSALS:
+            if any(refusal in line for line in lines):
+                return write_failed(self.path, refusal.lower())
+        if returncode == -signal.SIGXFSZ:  # the process's file size limit (ulimit -f)
+            return write_failed(self.path, "file too large")
+        status = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+        return write_failed(self.path, f"ffmpeg failed, {status}" + (f": {lines[-1]}" if lines else ""), environment=False)
 
     def _cleanup(self) -> None:
         if self._stderr is not None:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from liquidwarp.body.model import BodyModel
-from liquidwarp.data.evaluation import EvaluationData, open_evaluation_data, person_view
+from liquidwarp.data.evaluation import EvaluationData, check_evaluation_data, open_evaluation_data, person_view
 from liquidwarp.errors import InputError
 from liquidwarp.metrics.protocols import PROTOCOLS, FrameRef, Trial, make_trials
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
@@ -258,6 +258,7 @@ def evaluate(
     """Run ``config`` on the data at ``data_path``; the returned dict is what ``results.json`` holds."""
     start = time.perf_counter()
     config = config.resolved()
+    check_evaluation_data(Path(data_path), config.protocol, config.max_frames)
     body = body if body is not None else BodyModel()
     data = open_evaluation_data(Path(data_path), body, config.max_frames, progress)
     opened = time.perf_counter()

@@ -27,6 +27,7 @@ import numpy as np
 
 from liquidwarp.data.evaluation import VideoEntry, list_videos
 from liquidwarp.data.prepared import INDEX_FILE, PREPARED_FORMAT, PREPARED_VERSION
+from liquidwarp.errors import OutputError
 
 _BODY = None  # the body model of a worker process
 
@@ -101,15 +102,28 @@ def _existing(folder: Path, entry: VideoEntry) -> dict | None:
 
 
 def prepare(root: Path, out: Path, workers: int = 2, size: int = 256, max_frames: int | None = None, progress: bool = True) -> PrepareResult:
-    """Prepare every video under ``root`` into ``out`` with ``workers`` processes (1: in this one)."""
+    """Prepare every video under ``root`` into ``out`` with ``workers`` processes (1: in this one).
+    ``out/index.json`` is written (atomically) only when at least one video is ready; a folder
+    this call made and left empty is removed."""
+    start = time.perf_counter()
+    _, entries = list_videos(Path(root))
+    out = Path(out)
+    created = not out.exists()
+    out.mkdir(exist_ok=True)
+    try:
+        return _prepare_into(root, out, entries, workers, size, max_frames, progress, start)
+    finally:
+        if created and not any(out.iterdir()):  # nothing came of it (all failed, or interrupted early)
+            out.rmdir()
+
+
+def _prepare_into(
+    root: Path, out: Path, entries: list[VideoEntry], workers: int, size: int, max_frames: int | None, progress: bool, start: float
+) -> PrepareResult:
     from tqdm import tqdm
 
     from liquidwarp.io.atomic import write_json_atomic
 
-    start = time.perf_counter()
-    _, entries = list_videos(Path(root))
-    out = Path(out)
-    out.mkdir(exist_ok=True)
     done: dict[str, dict] = {}
     todo: list[VideoEntry] = []
     for entry in entries:
@@ -125,6 +139,8 @@ def prepare(root: Path, out: Path, workers: int = 2, size: int = 256, max_frames
         for entry in todo:
             try:
                 done[entry.name] = prepare_video(entry, out / folder_name(entry.name), size, max_frames)
+            except OutputError:  # a full disk stops them all
+                raise
             except Exception as error:  # one bad video must not stop the others
                 failed[entry.name] = f"{type(error).__name__}: {error}"
             bar.update(1)
@@ -133,15 +149,24 @@ def prepare(root: Path, out: Path, workers: int = 2, size: int = 256, max_frames
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init) as pool:
             jobs = {pool.submit(prepare_video, e, out / folder_name(e.name), size, max_frames): e for e in todo}
-            for job in as_completed(jobs):
-                entry = jobs[job]
-                try:
-                    done[entry.name] = job.result()
-                except Exception as error:
-                    failed[entry.name] = f"{type(error).__name__}: {error}"
-                bar.update(1)
+            try:
+                for job in as_completed(jobs):
+                    entry = jobs[job]
+                    try:
+                        done[entry.name] = job.result()
+                    except OutputError:
+                        raise
+                    except Exception as error:
+                        failed[entry.name] = f"{type(error).__name__}: {error}"
+                    bar.update(1)
+            except BaseException:  # interrupted, or the disk is full: stop the workers rather than wait for their videos
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
+                raise
     bar.close()
     ordered = [done[e.name] for e in entries if e.name in done]
+    if not ordered:  # an index of nothing would pass for prepared footage (`train --real` looks for it)
+        return PrepareResult(0, skipped, failed, time.perf_counter() - start)
     write_json_atomic(
         out / INDEX_FILE,
         {"format": PREPARED_FORMAT, "version": PREPARED_VERSION, "root": str(Path(root).resolve()), "size": size, "videos": ordered, "failed": failed},

@@ -31,6 +31,8 @@ def parse_angles(text: str) -> list[float]:
         values = [float(p) for p in parts]
     except ValueError:
         raise ValueError(f"angles must be numbers in degrees, as START:STOP:STEP or one angle, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"angles must be finite numbers of degrees, got {text!r}")
     if len(values) == 1:
         return values
     if len(values) != 3:

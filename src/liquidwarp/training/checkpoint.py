@@ -23,6 +23,13 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if isinstance(module, torch.nn.parallel.DistributedDataParallel) else module
 
 
+def _save(data: dict, path: Path) -> None:
+    # Through a Python file object: a failed write then surfaces as the OSError (no space, ...)
+    # that atomic_file reports in one line, not as torch's "unexpected pos" message.
+    with atomic_file(path, suffix=".pt") as tmp, open(tmp, "wb") as f:
+        torch.save(data, f)
+
+
 def save_checkpoint(path: Path, models, config, step: int) -> None:
     state = {
         "format": FORMAT,
@@ -34,16 +41,42 @@ def save_checkpoint(path: Path, models, config, step: int) -> None:
         "g_optimizer": models.g_optimizer.state_dict(),
         "d_optimizer": models.d_optimizer.state_dict(),
     }
-    with atomic_file(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+    _save(state, path)
+
+
+def _load(path: Path) -> object:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # truncated, another format, not a torch file at all
+        raise ValueError(f"{path}: not a PyTorch file, or a damaged one ({type(error).__name__})") from None
+
+
+def _check_state(path: Path, state: object) -> dict:
+    """``state`` when it is a training checkpoint with a valid config and step; ValueError otherwise."""
+    from liquidwarp.training.config import config_from_dict
+
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"{path}: not a {FORMAT} v{VERSION} file (a training run's checkpoint.pt)")
+    step = state.get("step")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"{path}: damaged checkpoint: its step is {step!r}")
+    try:
+        config_from_dict(state.get("config"))
+    except ValueError as error:
+        raise ValueError(f"{path}: damaged checkpoint: its config: {error}") from None
+    return state
+
+
+def read_checkpoint(path: Path) -> dict:
+    """The checkpoint dict at ``path`` (see :func:`save_checkpoint`), its format, step and config
+    checked; ValueError naming the file otherwise."""
+    return _check_state(path, _load(path))
 
 
 def load_checkpoint(path: Path, models, config) -> int:
     """Load ``path`` into ``models`` (built from ``config``); returns the step to continue from.
     The checkpoint's network settings must equal ``config``'s."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if state.get("format") != FORMAT or state.get("version") != VERSION:
-        raise ValueError(f"{path}: not a {FORMAT} v{VERSION} file")
+    state = read_checkpoint(path)
     for part in ("generator", "discriminator"):
         if state["config"][part] != config.to_dict()[part]:
             raise ValueError(f"{path}: its {part} settings differ from this run's ({state['config'][part]} vs {config.to_dict()[part]})")
@@ -58,17 +91,22 @@ def save_bundle(path: Path, generator: torch.nn.Module, generator_config, proven
     """The inference weights of ``generator`` in fp16 with its config and where they came from."""
     weights = {k: v.half() if v.is_floating_point() else v for k, v in _unwrap(generator).state_dict().items()}
     bundle = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "generator_config": asdict(generator_config), "weights": weights, "provenance": provenance}
-    with atomic_file(path, suffix=".pt") as tmp:
-        torch.save(bundle, tmp)
+    _save(bundle, path)
 
 
 def load_bundle(path: Path, device: str | torch.device = "cpu"):
     """(generator in eval mode, float32, on ``device``; provenance dict) from a bundle file."""
     from liquidwarp.networks.generator import GeneratorConfig
 
-    bundle = torch.load(path, map_location="cpu", weights_only=False)
-    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
+    from liquidwarp.training.config import config_from_dict
+
+    bundle = _load(path)
+    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
         raise ValueError(f"{path}: not a {BUNDLE_FORMAT} v{BUNDLE_VERSION} file")
+    try:
+        config_from_dict({"generator": bundle.get("generator_config")})
+    except ValueError as error:
+        raise ValueError(f"{path}: damaged bundle: {error}") from None
     generator = GeneratorConfig(**bundle["generator_config"]).build()
     generator.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bundle["weights"].items()}, strict=True)
     return generator.eval().to(device), bundle["provenance"]
@@ -80,15 +118,13 @@ def load_generator(path: Path, device: str | torch.device = "cpu"):
     from liquidwarp.networks.generator import GeneratorConfig
 
     path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # truncated, another format, not a torch file at all
-        raise ValueError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
+    state = _load(path)
     kind = state.get("format") if isinstance(state, dict) else None
     if kind == BUNDLE_FORMAT:
         return load_bundle(path, device)
     if kind != FORMAT or state.get("version") != VERSION:
         raise ValueError(f"{path}: neither a {BUNDLE_FORMAT} bundle nor a {FORMAT} v{VERSION} file")
+    state = _check_state(path, state)
     generator = GeneratorConfig(**state["config"]["generator"]).build()
     generator.load_state_dict(state["generator"], strict=True)
     return generator.eval().to(device), {"checkpoint": str(path), "step": int(state["step"]), "config": state["config"]}
@@ -100,9 +136,7 @@ def export_bundle(checkpoint: Path, out: Path) -> dict:
     from liquidwarp import __version__
     from liquidwarp.networks.generator import GeneratorConfig
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
-        raise ValueError(f"{checkpoint}: not a {FORMAT} v{VERSION} file")
+    state = read_checkpoint(checkpoint)
     config = GeneratorConfig(**state["config"]["generator"])
     generator = config.build()
     generator.load_state_dict(state["generator"], strict=True)

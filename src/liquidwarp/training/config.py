@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from liquidwarp.data.augment import Augmentation
 from liquidwarp.losses.terms import LossWeights
 from liquidwarp.networks.generator import SMALL, GeneratorConfig
+from liquidwarp.validation import check_device_name, check_range, check_size
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,13 @@ def _override(value: Any, changes: dict[str, Any], where: str) -> Any:
             updates[key] = _override(current, new, path)
         elif isinstance(current, tuple):
             updates[key] = tuple(new) if isinstance(new, (list, tuple)) else (new,)
+            if not all(isinstance(item, str) for item in updates[key]):
+                raise ValueError(f"{path}: expected a list of folder names, got {new!r}")
         elif isinstance(current, bool) and not isinstance(new, bool):
             raise ValueError(f"{path}: expected true or false, got {new!r}")
-        elif isinstance(current, float) and isinstance(new, (int, float)) and not isinstance(new, bool):
+        elif isinstance(current, float):
+            if isinstance(new, bool) or not isinstance(new, (int, float)):
+                raise ValueError(f"{path}: expected a number, got {new!r}")
             updates[key] = float(new)
         elif isinstance(current, (int, str)) and type(new) is not type(current):
             raise ValueError(f"{path}: expected {type(current).__name__}, got {new!r}")
@@ -90,15 +96,122 @@ def _override(value: Any, changes: dict[str, Any], where: str) -> Any:
     return replace(value, **updates)
 
 
+def _at_least(low: float) -> Callable[[str, Any], None]:
+    return lambda name, value: check_range(value, name, low=low)
+
+
+def _between(low: float, high: float) -> Callable[[str, Any], None]:
+    return lambda name, value: check_range(value, name, low, high)
+
+
+def _adam_beta(name: str, value: float) -> None:
+    check_range(value, name, low=0)
+    if value >= 1:
+        raise ValueError(f"{name} must be below 1 (Adam's moving averages), got {value:g}")
+
+
+def _one_of(*choices: str) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+    return check
+
+
+def _data_size(name: str, value: int) -> None:
+    if value != 0:
+        check_size(value, name)
+
+
+# The allowed values of every numeric or named setting, by its nested name (types are checked by
+# ``_override``; a float setting not listed here must still be finite).
+_RULES: dict[str, Callable[[str, Any], None]] = {
+    "generator.base_channels": _at_least(1),
+    "generator.downsamplings": _between(1, 4),
+    "generator.residual_blocks": _at_least(0),
+    "generator.max_channels": _at_least(1),
+    "generator.stem_kernel": _at_least(1),
+    "generator.fusion": _one_of("add", "attention"),
+    "generator.attention_prior": _at_least(0),
+    "discriminator.base_channels": _at_least(1),
+    "discriminator.n_layers": _at_least(1),
+    "optim.lr": _at_least(0),
+    "optim.beta1": _adam_beta,
+    "optim.beta2": _adam_beta,
+    "optim.batch_size": _at_least(1),
+    "optim.steps": _at_least(1),
+    "optim.decay_from": _between(0, 1),
+    "data.novel_view": _between(0, 1),
+    "data.size": _data_size,
+    "data.workers": _at_least(0),
+    "run.seed": _at_least(0),
+    "run.device": lambda name, value: check_device_name(value, name),
+    "run.log_every": _at_least(1),
+    "run.sample_every": _at_least(1),
+    "run.checkpoint_every": _at_least(1),
+}
+
+
+def _validate(value: Any, where: str) -> None:
+    for f in fields(value):
+        name, current = f"{where}.{f.name}" if where else f.name, getattr(value, f.name)
+        if is_dataclass(current):
+            _validate(current, name)
+        elif name in _RULES:
+            _RULES[name](name, current)
+        elif isinstance(current, float):
+            check_range(current, name, low=0)  # loss weights, augmentation strengths and chances
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    """``config`` when every setting is allowed; ValueError naming the first that is not."""
+    _validate(config, "")
+    if config.generator.stem_kernel % 2 == 0:
+        raise ValueError(f"generator.stem_kernel must be odd, got {config.generator.stem_kernel}")
+    return config
+
+
 def config_from_dict(changes: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
-    """``base`` (default: the defaults) with the nested ``changes`` applied; unknown keys raise."""
-    return _override(base if base is not None else TrainConfig(), changes, "")
+    """``base`` (default: the defaults) with the nested ``changes`` applied and :func:`validate`d;
+    unknown keys, wrong types and disallowed values raise ValueError naming the setting."""
+    return validate(_override(base if base is not None else TrainConfig(), changes, ""))
 
 
 def load_config(path: str | Path) -> TrainConfig:
-    """A YAML preset (any subset of the nested fields) over the defaults."""
+    """A YAML preset (any subset of the nested fields) over the defaults; ValueError (naming the
+    line, or the setting) for a file that is not YAML or a setting that is not allowed."""
     import yaml
 
     text = Path(path).read_text()
-    data = yaml.safe_load(text) or {}
-    return config_from_dict(data)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ValueError(f"not valid YAML{where}: {problem}") from None
+    return config_from_dict(data if data is not None else {})
+
+
+# Settings that a resumed run may change: they do not alter what is computed.
+RESUMABLE = frozenset({"optim.steps", "run.device", "run.log_every", "run.sample_every", "run.checkpoint_every", "data.workers"})
+
+
+def _flatten(values: dict[str, Any], where: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in values.items():
+        name = f"{where}.{key}" if where else key
+        flat.update(_flatten(value, name) if isinstance(value, dict) else {name: value})
+    return flat
+
+
+def resume_differences(config: TrainConfig, saved: dict[str, Any]) -> list[str]:
+    """The settings of ``config`` that differ from ``saved`` (a checkpoint's config dict) other
+    than those in ``RESUMABLE``, as ``"name: this run's value (checkpoint: its value)"``."""
+    ours, theirs = _flatten(config.to_dict()), _flatten(saved)
+    names = sorted(n for n in ours.keys() | theirs.keys() if n not in RESUMABLE and _normal(ours.get(n)) != _normal(theirs.get(n)))
+    return [f"{n} {ours.get(n)!r} (checkpoint: {theirs.get(n)!r})" for n in names]
+
+
+def _normal(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.io.atomic import check_free_space, refusals_named, write_bytes_atomic
 from liquidwarp.losses.terms import (
     FaceLoss,
     PerceptualLoss,
@@ -240,11 +241,14 @@ def train(
     batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
     perceptual = PerceptualLoss().to(device)
     losses = Losses(perceptual, FaceLoss(perceptual))
+    log = out / "log.jsonl"
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
+        check_free_space(checkpoint, checkpoint_bytes(models), "checkpoint")
         (out / "samples").mkdir(exist_ok=True)
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-    log = out / "log.jsonl"
+        if resume:
+            forget_steps_after(log, start_step)
     last: dict[str, float] = {}
     bar = tqdm(total=config.optim.steps, initial=start_step, desc="train", unit="step", disable=not progress or rank != 0)
     begun = time.perf_counter()
@@ -261,7 +265,7 @@ def train(
         if rank == 0:
             if (step + 1) % config.run.log_every == 0 or step + 1 == config.optim.steps:
                 last["seconds"] = round(time.perf_counter() - begun, 1)
-                with open(log, "a") as f:
+                with refusals_named(log), open(log, "a") as f:
                     f.write(json.dumps(last) + "\n")
                 bar.set_postfix(g=f"{g['g_total']:.3f}", d=f"{d['d_total']:.3f}")
             if (step + 1) % config.run.sample_every == 0:
@@ -270,6 +274,35 @@ def train(
                 save_checkpoint(checkpoint, models, config, step + 1)
     bar.close()
     return last
+
+
+def checkpoint_bytes(models: Models) -> int:
+    """About the size of a checkpoint of ``models``: weights and optimiser state (Adam keeps two
+    moments per parameter)."""
+    size = 0
+    for module in (models.generator, models.discriminator):
+        size += sum(t.numel() * t.element_size() for t in module.state_dict().values())
+        size += 2 * sum(p.numel() * p.element_size() for p in module.parameters())
+    return size
+
+
+def forget_steps_after(log: Path, step: int) -> None:
+    """Drop the lines of ``log`` (log.jsonl) after ``step``: a run killed after its last checkpoint
+    logged steps that the resumed run takes again, and each step is to appear once."""
+    if not log.is_file():
+        return
+    lines = log.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if _logged_step(line) <= step]
+    if kept != lines:
+        write_bytes_atomic(log, "".join(kept).encode())
+
+
+def _logged_step(line: str) -> float:
+    """The step of a log line; infinity for a line cut short by a kill (it is dropped)."""
+    try:
+        return json.loads(line)["step"] if line.endswith("\n") else float("inf")
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
 
 
 class _Interleaved(torch.utils.data.Dataset):
