@@ -52,14 +52,14 @@ class Folders:
     examples: Path  # the built-in example's files
 
 
-def _video_facts(path: Path) -> str:
+def _video_facts(path: str) -> str:
     from liquidwarp.io.media import probe_video
 
     info = probe_video(path)
     return f"{info.frames} frames, {info.width}x{info.height}, {info.frames / info.fps:.1f} s of video"
 
 
-def _image_facts(path: Path) -> str:
+def _image_facts(path: str) -> str:
     from liquidwarp.io.media import read_image
 
     h, w = read_image(path).shape[:2]
@@ -103,7 +103,7 @@ def build_app(folders: Folders, example: ExampleFiles):
             argv = ["imitate", *[a for s in sources for a in ("--source", str(s))], "--reference", str(ref), "--out", str(out)]
             argv += ["--method", method, "--size", str(size)] + ["--side-by-side"] * bool(side_by_side) + ["--in-place"] * bool(in_place)
             run_command(argv)
-            kept = j.keep(out, folders.results)
+            kept = str(j.keep(out, folders.results))
         return kept, kept, done(started, _video_facts(kept))
 
     def run_swap(reference, source, head, upper, lower, method, size, progress=gr.Progress(track_tqdm=True)):
@@ -121,7 +121,7 @@ def build_app(folders: Folders, example: ExampleFiles):
             video = is_video_path(ref)
             out = j.output("swap.mp4" if video else "swap.png")
             run_command(argv + ["--out", str(out), "--method", method, "--size", str(size)])
-            kept = j.keep(out, folders.results)
+            kept = str(j.keep(out, folders.results))
         return (
             gr.update(value=None if video else kept, visible=not video),
             gr.update(value=kept if video else None, visible=video),
@@ -137,7 +137,7 @@ def build_app(folders: Folders, example: ExampleFiles):
             turn = ["--angles", f"0:360:{step:g}"] if turntable else ["--angle", f"{angle:g}"]
             argv = ["view", *[a for s in sources for a in ("--source", str(s))], "--out", str(out), *turn]
             run_command(argv + ["--elevation", f"{elevation:g}", "--method", method, "--size", str(size)])
-            kept = j.keep(out, folders.results)
+            kept = str(j.keep(out, folders.results))
         return (
             gr.update(value=None if turntable else kept, visible=not turntable),
             gr.update(value=kept if turntable else None, visible=bool(turntable)),
@@ -155,7 +155,7 @@ def build_app(folders: Folders, example: ExampleFiles):
             run_command(["fit", str(path), "--out", str(out), "--export-mesh", str(mesh)])
             video = is_video_path(path)
             overlay = out / ("overlay.mp4" if video else "overlay.png")
-            kept = [j.keep(p, folders.results) for p in (overlay, out / "motion.npz", mesh)]
+            kept = [str(j.keep(p, folders.results)) for p in (overlay, out / "motion.npz", mesh)]
         facts = _video_facts(kept[0]) if video else _image_facts(kept[0])
         return (
             gr.update(value=None if video else kept[0], visible=not video),
