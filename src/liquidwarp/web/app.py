@@ -28,7 +28,8 @@ INSTALL_HINT = "the web page needs gradio: pip install 'liquidwarp[web]'"
 SIZES = (64, 128, 256, 512)  # the side the person is generated in; the command line takes 64..1024
 EXAMPLE_FRAMES = 50  # two seconds of the built-in dance
 EXAMPLE_SIZE = 128
-QUEUE_SIZE = 16  # jobs waiting at most; the page says "queue full" past that
+QUEUE_SIZE = 16
+OUTPUT_IMAGE_BUTTONS = ["download", "fullscreen"]  # no "share": it posts to a hosted service  # jobs waiting at most; the page says "queue full" past that
 HEADER = """# liquidwarp
 Motion imitation, appearance transfer and novel views of people from photos, by 3D liquid warping.
 Each tab has a **built-in example** button. Jobs run one at a time; the page shows your place in the queue.
@@ -184,7 +185,7 @@ def build_app(folders: Folders, example: ExampleFiles):
                         im_run = gr.Button("Imitate", variant="primary", elem_id="imitate-run")
                         im_example = gr.Button("Built-in example", elem_id="imitate-example")
                 with gr.Column():
-                    im_video = gr.Video(label="Result", interactive=False, elem_id="imitate-video")
+                    im_video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="imitate-video")
                     im_file = gr.File(label="Download", interactive=False, elem_id="imitate-file")
                     im_status = gr.Markdown(elem_id="imitate-status")
             im_inputs = [im_photos, im_reference, im_method, im_size, im_side, im_in_place]
@@ -208,8 +209,8 @@ def build_app(folders: Folders, example: ExampleFiles):
                         sw_run = gr.Button("Swap", variant="primary", elem_id="swap-run")
                         sw_example = gr.Button("Built-in example", elem_id="swap-example")
                 with gr.Column():
-                    sw_image = gr.Image(label="Result", interactive=False, type="filepath")
-                    sw_video = gr.Video(label="Result", interactive=False, visible=False)
+                    sw_image = gr.Image(label="Result", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
+                    sw_video = gr.Video(label="Result", interactive=False, buttons=["download"], visible=False)
                     sw_file = gr.File(label="Download", interactive=False)
                     sw_status = gr.Markdown(elem_id="swap-status")
             sw_inputs = [sw_reference, sw_source, sw_head, sw_upper, sw_lower, sw_method, sw_size]
@@ -233,8 +234,8 @@ def build_app(folders: Folders, example: ExampleFiles):
                         vw_run = gr.Button("View", variant="primary", elem_id="view-run")
                         vw_example = gr.Button("Built-in example", elem_id="view-example")
                 with gr.Column():
-                    vw_image = gr.Image(label="Result", interactive=False, type="filepath")
-                    vw_video = gr.Video(label="Result", interactive=False, visible=False)
+                    vw_image = gr.Image(label="Result", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
+                    vw_video = gr.Video(label="Result", interactive=False, buttons=["download"], visible=False)
                     vw_file = gr.File(label="Download", interactive=False)
                     vw_status = gr.Markdown(elem_id="view-status")
             vw_inputs = [vw_photos, vw_turntable, vw_angle, vw_step, vw_elevation, vw_method, vw_size]
@@ -251,8 +252,8 @@ def build_app(folders: Folders, example: ExampleFiles):
                         ft_run = gr.Button("Fit", variant="primary", elem_id="fit-run")
                         ft_example = gr.Button("Built-in example", elem_id="fit-example")
                 with gr.Column():
-                    ft_image = gr.Image(label="Fitted body over the photo", interactive=False, type="filepath")
-                    ft_video = gr.Video(label="Fitted body over the video", interactive=False, visible=False)
+                    ft_image = gr.Image(label="Fitted body over the photo", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
+                    ft_video = gr.Video(label="Fitted body over the video", interactive=False, buttons=["download"], visible=False)
                     ft_mesh = gr.Model3D(label="Textured mesh", interactive=False)
                     ft_files = gr.File(label="Downloads", file_count="multiple", interactive=False)
                     ft_status = gr.Markdown(elem_id="fit-status")
