@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=_size(), default=256, help="side in pixels, a multiple of 16 from 64 to 1024 (default 256)")
     demo.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
 
+    serve = sub.add_parser("serve", help="every task on a local web page (needs the web extra: pip install 'liquidwarp[web]')")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
     evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
     evaluate.add_argument("--data", type=Path, required=True, help="a synthetic dataset (liquidwarp synth), a folder of videos, one video, or an iPER-style tree")
@@ -738,6 +742,10 @@ def main(argv: list[str] | None = None) -> int:
             _run_evaluate(args)
         elif args.command == "bench":
             _run_bench(args)
+        elif args.command == "serve":
+            from liquidwarp.web.app import serve
+
+            serve(args.host, args.port)
         return 0
     except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
