@@ -312,13 +312,13 @@ class VideoFrames(Sequence[np.ndarray]):
                 if not self._cap.grab():
                     raise InputError(f"{self.path}: frame {t} could not be decoded")
         while self._next <= t:
+            while len(self._held) >= self.window:  # room first, so that no more than the window is ever held
+                del self._held[next(iter(self._held))]
             frame = _read_frame(self._cap)
             if frame is None:
                 raise InputError(f"{self.path}: frame {self._next} could not be decoded")
             self._held[self._next] = frame
             self._next += 1
-            while len(self._held) > self.window:
-                del self._held[next(iter(self._held))]
         return self._held[t]
 
     def close(self) -> None:
