@@ -50,7 +50,7 @@ from liquidwarp.fitting.records import FittedSequence, square_crop
 from liquidwarp.fitting.targets import FitTargets, build_targets, default_camera
 from liquidwarp.io import media
 from liquidwarp.io.atomic import atomic_file
-from liquidwarp.perception.observation import NUM_LANDMARKS, PersonChoice, PersonObservation, missing_body_parts
+from liquidwarp.perception.observation import PersonChoice, PersonObservation, missing_body_parts
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 
 CACHE_VERSION = "fit-3"  # bump when perception, fitting or the cache's layout change what they produce
@@ -191,6 +191,11 @@ class FrameStore(Sequence["PersonObservation | None"]):
         with self._load(t) as data:
             return bool(data["found"])
 
+    def bbox(self, t: int) -> tuple[float, float, float, float]:
+        """The box of the person found on frame ``t`` (without reading the mask)."""
+        with self._load(t) as data:
+            return tuple(float(v) for v in data["bbox"])  # type: ignore[return-value]
+
     def _load(self, t: int):
         try:
             return np.load(self._file(t), allow_pickle=False)
@@ -206,10 +211,8 @@ class FrameStore(Sequence["PersonObservation | None"]):
             if not bool(data["found"]):
                 return None
             mask = data["mask"]
-            landmarks_2d = data["landmarks_2d"]
-            assert landmarks_2d.shape == (NUM_LANDMARKS, 2), landmarks_2d.shape
             return PersonObservation(
-                landmarks_2d=landmarks_2d, visibility=data["visibility"], landmarks_3d=data["landmarks_3d"],
+                landmarks_2d=data["landmarks_2d"], visibility=data["visibility"], landmarks_3d=data["landmarks_3d"],
                 mask=mask.astype(np.float32) / 255.0, image_size=(int(mask.shape[0]), int(mask.shape[1])),
                 bbox=tuple(float(v) for v in data["bbox"]), score=float(data["score"]),
             )  # fmt: skip
@@ -367,7 +370,7 @@ def _sequence(store: FrameStore, found: np.ndarray, raw: BodyParams, footage: Fo
     if params.batch_size > 1 and config.filter_cutoff_hz > 0:
         params = smooth_over_time(params, footage.fps, config.filter_cutoff_hz)
     params = _fill_missing(params, found) if not found.all() else params
-    crop = square_crop(np.array([store[t].bbox for t in np.nonzero(found)[0]]))
+    crop = square_crop(np.array([store.bbox(t) for t in np.nonzero(found)[0]]))
     return FittedSequence(params, default_camera(footage.image_size), found, crop, footage.fps, str(Path(footage.path).resolve()))
 
 
