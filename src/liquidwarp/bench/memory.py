@@ -2,12 +2,16 @@
 reference) against the length of the clip.
 
 Each clip is the lab sample (1080 x 1920, 60 frames/s) looped to the length wanted with ffmpeg
-(``-stream_loop``). Each command runs as its own process, so that its peak resident memory
-(``ru_maxrss`` from ``wait4``: the process and the children it waited for, such as the ffmpeg
-encoder) is its own and not this process's; the run is the real CLI, with a fresh cache folder,
-so perception and fitting are part of it. ``imitate`` uses frame 0 of the clip as the source
-photo (its person performing the looped motion), ``--method warp`` and ``--size 128`` by default
-(the generator's memory does not depend on the length; its time does).
+(``-stream_loop``). Each command runs as its own process (the real CLI), so that its peak
+resident memory (``ru_maxrss`` from ``wait4``: the process and the children it waited for, such as
+the ffmpeg encoder) is its own and not this process's.
+
+``fit`` starts from an empty cache folder, so decoding, perception, fitting, the quality figures
+and the overlay video are all part of it. ``imitate`` then runs on the same clip with that cache
+(its reference's perception and fitting are what ``fit`` measured; on this 2-core machine they
+take most of the time) and ``--side-by-side``, so that every reference frame is decoded again for
+its panel; frame 0 of the clip is the source photo, ``--method warp`` and ``--size 128`` by
+default (the generator's memory does not depend on the length; its time does).
 
 Figures per length: ``fit_peak_mb``, ``imitate_peak_mb`` and their seconds; then, between the
 shortest and the longest clip, ``growth_percent`` for each command.
@@ -78,13 +82,13 @@ def run(
                 "fit": ["fit", str(clip), "--out", str(work / f"fit{frames}")],
                 "imitate": [
                     "imitate", "--source", str(photo), "--reference", str(clip), "--out", str(work / f"imitate{frames}.mp4"),
-                    "--method", method, "--size", str(size),
+                    "--method", method, "--size", str(size), "--side-by-side",
                 ],
             }  # fmt: skip
             for name, args in commands.items():
                 if progress:
                     print(f"bench memory: {name}, {frames} frames", file=sys.stderr, flush=True)
-                peak, seconds = peak_rss_mb(args, work / f"cache-{name}{frames}", work / f"{name}{frames}.log")
+                peak, seconds = peak_rss_mb(args, work / f"cache{frames}", work / f"{name}{frames}.log")
                 row[f"{name}_peak_mb"], row[f"{name}_seconds"] = round(peak, 1), round(seconds, 1)
                 results["lengths"][str(frames)] = row
                 if report is not None:
