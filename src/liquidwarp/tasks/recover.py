@@ -152,13 +152,14 @@ class FrameStore(Sequence["PersonObservation | None"]):
     Args:
         folder: where the files are (made when the first is written).
         frames: the clip's length as used now (``len``); files past it are left alone.
-        temporary: remove the folder when this object is collected (a run without the cache).
+        temporary: a folder (``folder`` or one above it) removed when this object is collected:
+            a run without the cache keeps its files there only while they are used.
     """
 
-    def __init__(self, folder: Path, frames: int, temporary: bool = False) -> None:
+    def __init__(self, folder: Path, frames: int, temporary: Path | None = None) -> None:
         self.folder, self.frames = Path(folder), frames
-        if temporary:
-            weakref.finalize(self, shutil.rmtree, self.folder, True)
+        if temporary is not None:
+            weakref.finalize(self, shutil.rmtree, temporary, True)
 
     def _file(self, t: int) -> Path:
         return self.folder / f"{t:06d}.npz"
@@ -418,7 +419,7 @@ def recover(
         folder = cache_root() / "fits" / _content_key(Path(path), person)
     else:
         folder = Path(tempfile.mkdtemp(prefix="liquidwarp-fit-"))
-    store = FrameStore(folder / "frames", n, temporary=not use_cache)
+    store = FrameStore(folder / "frames", n, temporary=None if use_cache else folder)
     choice_file, fits = folder / "person.json", FitStore(folder / "fit.npz")
 
     t0 = time.perf_counter()
