@@ -58,6 +58,24 @@ def peak_rss_mb(args: list[str], cache: Path, log: Path) -> tuple[float, float]:
     return usage.ru_maxrss / 1024.0, seconds  # ru_maxrss is in KiB on Linux
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return round(pages * size / 2**30, 1)
+
+
 def run(
     lengths: tuple[int, ...] = (100, 1000), sample: Path | None = None, method: str = "warp", size: int = 128, progress: bool = True, report=None
 ) -> dict:
@@ -68,7 +86,7 @@ def run(
     sample = Path(sample) if sample is not None else SAMPLE
     results: dict = {
         "sample": sample.name, "method": method, "size": size,
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "memory_gb": _memory_gb(), "python": platform.python_version()},
         "lengths": {},
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="liquidwarp-bench-memory-") as folder:
