@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--json", type=Path, help="write the figures to this JSON file")
     inpaint.add_argument("--sheet", type=Path, help="write a contact sheet (hole, telea, patch, truth) to this PNG file")
     inpaint.add_argument("--samples", type=Path, help="folder of the sample videos (default ../shared/samples)")
+    memory = bench_sub.add_parser("memory", help="peak memory of fit and imitate (video reference) against the clip's length")
+    memory.add_argument("--json", type=Path, default=Path("benchmarks/memory.json"), help="write the figures to this JSON file (default benchmarks/memory.json)")
+    memory.add_argument("--frames", type=_positive("--frames"), nargs="+", default=[100, 1000], help="clip lengths in frames (default 100 1000)")
+    memory.add_argument("--video", type=Path, help="clip looped to each length (default ../shared/samples/lab_throw_cam01.mp4)")
     return parser
 
 
@@ -701,6 +705,13 @@ def _run_bench(args: argparse.Namespace) -> None:
 
             with atomic_file(args.plot, suffix=".png") as tmp:
                 speed.plot(results, tmp)
+    elif args.suite == "memory":
+        from liquidwarp.bench import memory
+
+        video = args.video if args.video is not None else memory.SAMPLE
+        if not video.is_file():
+            raise UsageError(f"{video}: no such file")
+        results = memory.run(tuple(args.frames), sample=video, report=lambda partial: write_json_atomic(args.json, partial))
     else:
         from liquidwarp.bench import geometry
 

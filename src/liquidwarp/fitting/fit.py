@@ -200,50 +200,62 @@ def fit_frames(
     fps: float = 30.0,
     progress=None,
 ) -> BodyParams:
-    """Fit B frames: one image (B = 1) or a video's frames in order (one shape for all).
+    """Fit B frames: one image (B = 1) or a video's frames in order (one shape for all): chunks of
+    ``config.chunk`` frames (:func:`fit_chunk`), then the low-pass filter over time.
 
     ``progress``, if given, is called with the number of frames finished after each chunk.
     """
     b = targets.batch_size
-    rest = BodyParams.rest(b)
-    root_rot, root_trans = _initial_root(targets, default_camera(targets.image_size, b))
-    init = rest.replace(root_rotation=root_rot, root_translation=root_trans)
-    # The first frame alone, from the rest pose: placement, then everything (shape included).
-    first, _ = optimise(
-        body, targets.index(slice(0, 1)), init.index(0), config, config.iterations_first,
-        int(config.iterations_first * config.placement_fraction), shape_free=True,
-    )  # fmt: skip
-    if b == 1:
-        if progress is not None:
-            progress(1)
-        return first
-    # Then chunks of frames together, each starting from the last fitted frame. The first chunk may
-    # still refine the shape; later ones keep it.
     results: list[BodyParams] = []
-    previous = first
+    previous = None
     for start in range(0, b, config.chunk):
         sl = slice(start, min(start + config.chunk, b))
-        n = sl.stop - sl.start
-        last = previous.index(previous.batch_size - 1)
-        has3d = (targets.weight_3d[sl].sum(1) > 0)[:, None]
-        part_init = init.index(sl).replace(
-            joint_rotations=last.joint_rotations.expand(n, -1, -1).clone(),
-            shape=last.shape.expand(n, -1).clone(),
-            # facing from each frame's 3D landmarks where there are some, else from the last frame
-            root_rotation=torch.where(has3d, init.index(sl).root_rotation, last.root_rotation.expand(n, 3)),
-        )
-        fitted, _ = optimise(
-            body, targets.index(sl), part_init, config, config.iterations_warm,
-            shape_free=start == 0, anchor=None if start == 0 else last,
-        )  # fmt: skip
-        results.append(fitted)
-        previous = fitted
+        previous = fit_chunk(body, targets.index(sl), config, previous, alone=b == 1)
+        results.append(previous)
         if progress is not None:
-            progress(n)
+            progress(sl.stop - sl.start)
     params = BodyParams.cat(results)
     if b > 1 and config.filter_cutoff_hz > 0:
         params = smooth_over_time(params, fps, config.filter_cutoff_hz)
     return params
+
+
+def fit_chunk(
+    body: BodyModel, targets: FitTargets, config: FitConfig, previous: BodyParams | None, alone: bool = False
+) -> BodyParams:
+    """Fit one chunk of consecutive video frames (B <= ``config.chunk``), unfiltered.
+
+    The first chunk (``previous`` None) fits its first frame alone from the rest pose (placement,
+    then everything, shape included), then the chunk together starting from it, still refining the
+    shape; with ``alone`` (a photo: B = 1 and nothing follows) the first frame's fit is the result.
+    A later chunk starts every frame from ``previous``'s last frame (pose and shape; facing from its
+    own 3D landmarks where there are some), keeps that shape, and is held to that frame by the
+    temporal prior. Only the previous chunk's last frame is needed, so a video is fitted chunk by
+    chunk in bounded memory, and a fit can be extended later from its last fitted frame.
+    """
+    n = targets.batch_size
+    root_rot, root_trans = _initial_root(targets, default_camera(targets.image_size, n))
+    init = BodyParams.rest(n).replace(root_rotation=root_rot, root_translation=root_trans)
+    first_chunk = previous is None
+    if first_chunk:
+        previous, _ = optimise(
+            body, targets.index(slice(0, 1)), init.index(0), config, config.iterations_first,
+            int(config.iterations_first * config.placement_fraction), shape_free=True,
+        )  # fmt: skip
+        if alone:
+            return previous
+    last = previous.index(previous.batch_size - 1)
+    has3d = (targets.weight_3d.sum(1) > 0)[:, None]
+    part_init = init.replace(
+        joint_rotations=last.joint_rotations.expand(n, -1, -1).clone(),
+        shape=last.shape.expand(n, -1).clone(),
+        # facing from each frame's 3D landmarks where there are some, else from the last frame
+        root_rotation=torch.where(has3d, init.root_rotation, last.root_rotation.expand(n, 3)),
+    )
+    fitted, _ = optimise(
+        body, targets, part_init, config, config.iterations_warm, shape_free=first_chunk, anchor=None if first_chunk else last,
+    )  # fmt: skip
+    return fitted
 
 
 def smooth_over_time(params: BodyParams, fps: float, cutoff_hz: float) -> BodyParams:

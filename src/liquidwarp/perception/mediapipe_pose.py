@@ -553,6 +553,12 @@ class MediaPipePose:
         over a whole clip by :func:`main_person`)."""
         self._target = box
 
+    def follow_person(self, observation: PersonObservation | None) -> None:
+        """Video mode: from the next frame on, keep to the person of ``observation``, as if it had
+        been this model's result on the previous frame (to go on with a clip perceived earlier);
+        None: choose afresh."""
+        self._target = None if observation is None else _person_box(observation)
+
 
 def _centre(box: Box) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

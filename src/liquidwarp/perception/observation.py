@@ -274,26 +274,32 @@ def save_observations(path: str | os.PathLike, observations: Sequence[PersonObse
     (mask * 255, rounded) per present frame ``t``. Written atomically.
     """
     path = Path(path)
-    present = np.array([o is not None for o in observations], dtype=bool)
-    kept = [o for o in observations if o is not None]
-    arrays: dict[str, np.ndarray] = {
-        "format_version": np.array(OBSERVATIONS_FORMAT_VERSION, dtype=np.int64),
-        "present": present,
-        "landmarks_2d": np.stack([o.landmarks_2d for o in kept]) if kept else np.zeros((0, NUM_LANDMARKS, 2), np.float32),
-        "visibility": np.stack([o.visibility for o in kept]) if kept else np.zeros((0, NUM_LANDMARKS), np.float32),
-        "landmarks_3d": np.stack([o.landmarks_3d for o in kept]) if kept else np.zeros((0, NUM_LANDMARKS, 3), np.float32),
-        "image_size": np.array([o.image_size for o in kept], dtype=np.int64).reshape(-1, 2),
-        "bbox": np.array([o.bbox for o in kept], dtype=np.float64).reshape(-1, 4),
-        "score": np.array([o.score for o in kept], dtype=np.float64),
-    }
-    for t in np.flatnonzero(present):
-        mask = observations[t].mask  # type: ignore[union-attr]
-        arrays[f"mask_{t:06d}"] = np.round(np.clip(mask, 0, 1) * 255).astype(np.uint8)
     target = path.expanduser().absolute()
     if not target.parent.is_dir():
         raise InputError(f"{path}: output folder {target.parent} does not exist")
-    with atomic_file(target, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, **arrays)
+    # Written member by member (as np.savez_compressed lays them out), so that a long clip's masks
+    # (a lazy sequence) are never all in memory at once.
+    present, kept = [], []
+    with atomic_file(target, suffix=".npz") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+
+        def member(name: str, array: np.ndarray) -> None:
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+
+        for t, o in enumerate(observations):
+            present.append(o is not None)
+            if o is None:
+                continue
+            kept.append((o.landmarks_2d, o.visibility, o.landmarks_3d, o.image_size, o.bbox, o.score))
+            member(f"mask_{t:06d}", np.round(np.clip(o.mask, 0, 1) * 255).astype(np.uint8))
+        member("format_version", np.array(OBSERVATIONS_FORMAT_VERSION, dtype=np.int64))
+        member("present", np.array(present, dtype=bool))
+        empty = {"landmarks_2d": (NUM_LANDMARKS, 2), "visibility": (NUM_LANDMARKS,), "landmarks_3d": (NUM_LANDMARKS, 3)}
+        for k, (name, shape) in enumerate(empty.items()):
+            member(name, np.stack([row[k] for row in kept]) if kept else np.zeros((0, *shape), np.float32))
+        member("image_size", np.array([row[3] for row in kept], dtype=np.int64).reshape(-1, 2))
+        member("bbox", np.array([row[4] for row in kept], dtype=np.float64).reshape(-1, 4))
+        member("score", np.array([row[5] for row in kept], dtype=np.float64))
 
 
 def load_observations(path: str | os.PathLike) -> list[PersonObservation | None]:

@@ -197,38 +197,48 @@ class VideoPlates:
     (:func:`liquidwarp.warping.inpaint.clean_plate`); what no frame shows, and every hole of a
     moving camera's clip, is in-painted.
 
+    Only the ``PLATE_FRAMES`` frames the background is drawn from are kept (at the working scale),
+    so memory does not grow with the clip; ``frames`` and ``holes`` are read by index, once per
+    plate frame here and once per call.
+
     Args:
-        frames: (T, H, W, 3) uint8 at any size (resized to the output's).
-        holes: T (H, W) bool holes at the output size (:func:`frame_hole`).
+        frames: T (H, W, 3) uint8 at any size (resized to the output's): an array or any sequence
+            that reads frames when indexed (:class:`liquidwarp.io.media.VideoFrames`).
+        holes: T (H, W) bool holes at the output size (:func:`frame_hole`), likewise.
         work_scale: working pixels per output pixel (the generator's scale).
     """
 
-    def __init__(self, frames: np.ndarray, holes: list[np.ndarray], work_scale: float) -> None:
+    def __init__(self, frames, holes, work_scale: float) -> None:
         from liquidwarp.warping.inpaint import background_from_frames
 
         self.frames, self.holes, self.work_scale = frames, holes, work_scale
-        size = holes[0].shape
-        works = [to_work(resize_to(f, size), h, work_scale) for f, h in zip(frames, holes)]
-        self.small = np.stack([w[0] for w in works])
-        self.small_holes = np.stack([w[1] for w in works])
         self.indices = np.unique(np.linspace(0, len(frames) - 1, min(PLATE_FRAMES, len(frames))).round().astype(int))
-        background, seen = background_from_frames(self.small, self.small_holes, self.indices)
-        shown = seen[None] & ~self.small_holes[self.indices]
-        error = np.abs(self.small[self.indices].astype(np.float32) - background[None]).mean(-1)
+        size = holes[int(self.indices[0])].shape
+        works = [to_work(resize_to(frames[t], size), holes[t], work_scale) for t in self.indices]
+        # The plate frames, and one more slot for the frame being cleaned (see __call__).
+        self.small = np.stack([w[0] for w in works] + [works[0][0]])
+        self.small_holes = np.stack([w[1] for w in works] + [works[0][1]])
+        k = len(self.indices)
+        background, seen = background_from_frames(self.small, self.small_holes, np.arange(k))
+        shown = seen[None] & ~self.small_holes[:k]
+        error = np.abs(self.small[:k].astype(np.float32) - background[None]).mean(-1)
         self.still = len(frames) > 1 and bool(shown.any()) and float(error[shown].mean()) < STILL_CAMERA_ERROR
 
     def __call__(self, t: int) -> np.ndarray:
         """(H, W, 3) uint8: frame ``t`` at the output size with its person removed."""
         from liquidwarp.warping.inpaint import clean_plate
 
+        hole = self.holes[t]
         fill = None
         if self.still:
-            others = self.indices[self.indices != t]
+            k = len(self.indices)
+            others = np.flatnonzero(self.indices != t)
 
-            def fill(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
-                return clean_plate(self.small, self.small_holes, t, indices=others)
+            def fill(small: np.ndarray, small_hole: np.ndarray) -> np.ndarray:
+                self.small[k], self.small_holes[k] = small, small_hole
+                return clean_plate(self.small, self.small_holes, k, indices=others)
 
-        return remove_person(resize_to(self.frames[t], self.holes[t].shape), self.holes[t], self.work_scale, fill)
+        return remove_person(resize_to(self.frames[t], hole.shape), hole, self.work_scale, fill)
 
 
 def body_silhouette(body, params, camera: Camera) -> np.ndarray:

@@ -13,6 +13,7 @@ aspect ratio): its person is in-painted away and the dressed person pasted in
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def swap(
     body = body if body is not None else BodyModel()
     ref = recover(reference, body, max_frames=max_frames, require_full_body=False, progress=progress, person_option=None)
     seq = ref.sequence
-    frame = output_frame(seq.camera, ref.footage.frames.shape[1:3], height)
+    frame = output_frame(seq.camera, ref.footage.image_size, height)
     view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
     # Source 0 is the reference itself (the parts nobody else dresses), then each donor photo once.
     sources = [source_in_own_view(body, ref, size)]
@@ -98,27 +99,40 @@ def swap(
     renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
     backgrounds = Backgrounds(background, frame.size) if background is not None else None
 
-    plates = None
-    if backgrounds is None:
-        # The person's hole in every frame; a still camera's clip fills it from the other frames.
-        holes = [
-            frame_hole(body, seq.params.index(t), seq.camera, None if obs is None else obs.mask, frame, view_side)
-            if seq.found[t] else np.zeros(frame.size, bool)
-            for t, obs in enumerate(ref.observations)
-        ]  # fmt: skip
-        plates = VideoPlates(ref.footage.frames, holes, size / view_side)
-    images = []
-    for t in tqdm(range(seq.frames), desc="swap", unit="frame", disable=not progress or not ref.footage.is_video):
+    def hole(t: int) -> np.ndarray:
+        """The person's hole in frame ``t`` at the output size (made when asked for, not kept)."""
+        if not seq.found[t]:
+            return np.zeros(frame.size, bool)
+        obs = ref.observations[t]
+        return frame_hole(body, seq.params.index(t), seq.camera, None if obs is None else obs.mask, frame, view_side)
+
+    # A still camera's clip fills the hole from its other frames.
+    plates = VideoPlates(ref.footage.frames, _Lazy(seq.frames, hole), size / view_side) if backgrounds is None else None
+
+    def picture(t: int) -> np.ndarray:
         if not seq.found[t]:  # nobody to dress: the frame as it is
-            images.append(resize_to(ref.footage.frames[t], frame.size))
-            continue
+            return resize_to(ref.footage.frames[t], frame.size)
         plate = plates(t) if plates is not None else backgrounds(t)
-        images.append(render_in_frame(renderer, body, seq.params.index(t), frame, plate, view_side, size))
+        return render_in_frame(renderer, body, seq.params.index(t), frame, plate, view_side, size)
+
     out = Path(out)
-    if ref.footage.is_video:
+    if ref.footage.is_video:  # each frame written as it is made
         with VideoWriter(out, seq.fps) as writer:
-            for image in images:
-                writer.write(image)
+            for t in tqdm(range(seq.frames), desc="swap", unit="frame", disable=not progress):
+                writer.write(picture(t))
     else:
-        write_image(out, images[0])
-    return SwapResult(len(images), time.perf_counter() - start, frame.size)
+        write_image(out, picture(0))
+    return SwapResult(seq.frames, time.perf_counter() - start, frame.size)
+
+
+class _Lazy(Sequence):
+    """``count`` items made by ``make(t)`` when indexed (nothing kept)."""
+
+    def __init__(self, count: int, make) -> None:
+        self.count, self.make = count, make
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, t):  # type: ignore[override]
+        return self.make(int(t))
