@@ -388,6 +388,8 @@ class Recovery:
     cached: bool  # nothing was perceived or fitted in this run
     cache_dir: Path | None  # where results for this input and length are kept (None: caching off)
     choice: PersonChoice | None = None  # who was used and why (None: nobody was found)
+    perceived_frames: int = 0  # frames perceived in this run (the rest came from the cache)
+    fitted_frames: int = 0  # frames fitted in this run
 
 
 def recover(
@@ -447,6 +449,7 @@ def recover(
             raise InputError(f"{path}: half-body photo ({', '.join(missing)} not visible); a full-body photo is needed{used}")
     found, raw = fits.load()
     fitted_now = len(found) < n
+    fitted_frames = max(n - len(found), 0)
     if fitted_now:
         found, raw = _fit_more(body, store, seen, found, raw, footage.image_size, progress)
         fits.save(found, raw)
@@ -454,7 +457,10 @@ def recover(
     sequence = _sequence(store, found, raw, footage)
     cached = known >= n and not fitted_now
     fit_seconds, perception_seconds = (t2 - t1 if fitted_now else 0.0), (t1 - t0 if known < n else 0.0)
-    return Recovery(footage, store, sequence, fit_seconds, perception_seconds, cached, folder / str(n) if use_cache else None, choice)
+    return Recovery(
+        footage, store, sequence, fit_seconds, perception_seconds, cached, folder / str(n) if use_cache else None, choice,
+        perceived_frames=max(n - known, 0), fitted_frames=fitted_frames,
+    )  # fmt: skip
 def recover_sources(sources: list[Path], body: BodyModel, people: list[PersonPick] | None = None, progress: bool = True) -> list[Recovery]:
     """Recover each source photo, with the person picked in it (``people``: one per source, in
     order) or chosen automatically (None); the line saying who was used names ``--source-person``."""
