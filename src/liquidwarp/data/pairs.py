@@ -76,8 +76,9 @@ class _Photo:
     fragments: Fragments
 
 
-# Pairs bake the guess at half inference's texture side: 4x fewer texels to complete (1.8 s a pair
-# at 512², a third of that at 256², on the 2-core development machine) for a 256² frame.
+# Pairs bake the guess at half inference's texture side, 4x fewer texels to complete, enough for a
+# 256² frame: a whole pair took 2.8-2.9 s at 512² and 1.2-2.7 s at 256² on the 2-core development
+# machine with another job running (the completion alone 1.2 s at 512² and 0.65 s at 256², profiled).
 GUESS_TEXTURE_SIZE = TEXTURE_SIZE // 2
 
 
