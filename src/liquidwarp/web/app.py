@@ -175,15 +175,11 @@ def build_app(folders: Folders, example: ExampleFiles):
                 with gr.Column():
                     im_photos = gr.File(label="Photo(s) of the person (several: e.g. front and back)", file_count="multiple", type="filepath", height=120, elem_id="imitate-photos")
                     im_reference = gr.File(label="Reference: a video of the motion, or a motion file (.npz)", type="filepath", height=120, elem_id="imitate-reference")
-                    with gr.Row():
-                        im_method = gr.Radio(methods, value="lwg", label="Method", elem_id="imitate-method")
-                        im_size = gr.Radio(list(SIZES), value=256, label="Size (pixels)", elem_id="imitate-size")
+                    im_method, im_size = _method_and_size(gr, methods, "imitate")
                     with gr.Row():
                         im_side = gr.Checkbox(label="Source, reference and result side by side")
                         im_in_place = gr.Checkbox(label="Stay in place")
-                    with gr.Row():
-                        im_run = gr.Button("Imitate", variant="primary", elem_id="imitate-run")
-                        im_example = gr.Button("Built-in example", elem_id="imitate-example")
+                    im_run, im_example = _run_buttons(gr, "Imitate", "imitate")
                 with gr.Column():
                     im_video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="imitate-video")
                     im_file = gr.File(label="Download", interactive=False, elem_id="imitate-file")
@@ -202,19 +198,11 @@ def build_app(folders: Folders, example: ExampleFiles):
                         sw_head = gr.File(label="Head from", type="filepath")
                         sw_upper = gr.File(label="Upper body from", type="filepath")
                         sw_lower = gr.File(label="Lower body from", type="filepath")
-                    with gr.Row():
-                        sw_method = gr.Radio(["lwg", "warp"], value="lwg", label="Method")
-                        sw_size = gr.Radio(list(SIZES), value=256, label="Size (pixels)")
-                    with gr.Row():
-                        sw_run = gr.Button("Swap", variant="primary", elem_id="swap-run")
-                        sw_example = gr.Button("Built-in example", elem_id="swap-example")
+                    sw_method, sw_size = _method_and_size(gr, ["lwg", "warp"], "swap")
+                    sw_run, sw_example = _run_buttons(gr, "Swap", "swap")
                 with gr.Column():
-                    sw_image = gr.Image(label="Result", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
-                    sw_video = gr.Video(label="Result", interactive=False, buttons=["download"], visible=False)
-                    sw_file = gr.File(label="Download", interactive=False)
-                    sw_status = gr.Markdown(elem_id="swap-status")
+                    sw_outputs = _image_or_video_result(gr, "swap")
             sw_inputs = [sw_reference, sw_source, sw_head, sw_upper, sw_lower, sw_method, sw_size]
-            sw_outputs = [sw_image, sw_video, sw_file, sw_status]
             sw_run.click(run_swap, sw_inputs, sw_outputs)
             sw_example.click(
                 lambda: (str(example.photo), None, None, str(example.other), None, "warp", EXAMPLE_SIZE), None, sw_inputs, queue=False
@@ -227,19 +215,11 @@ def build_app(folders: Folders, example: ExampleFiles):
                     vw_angle = gr.Slider(-180, 180, value=90, step=5, label="Angle (degrees, turned about the photo's vertical)")
                     vw_step = gr.Slider(5, 90, value=30, step=5, label="Turntable step (degrees)")
                     vw_elevation = gr.Slider(-60, 60, value=0, step=5, label="Elevation (degrees; positive: from higher up)")
-                    with gr.Row():
-                        vw_method = gr.Radio(methods, value="lwg", label="Method")
-                        vw_size = gr.Radio(list(SIZES), value=256, label="Size (pixels)")
-                    with gr.Row():
-                        vw_run = gr.Button("View", variant="primary", elem_id="view-run")
-                        vw_example = gr.Button("Built-in example", elem_id="view-example")
+                    vw_method, vw_size = _method_and_size(gr, methods, "view")
+                    vw_run, vw_example = _run_buttons(gr, "View", "view")
                 with gr.Column():
-                    vw_image = gr.Image(label="Result", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
-                    vw_video = gr.Video(label="Result", interactive=False, buttons=["download"], visible=False)
-                    vw_file = gr.File(label="Download", interactive=False)
-                    vw_status = gr.Markdown(elem_id="view-status")
+                    vw_outputs = _image_or_video_result(gr, "view")
             vw_inputs = [vw_photos, vw_turntable, vw_angle, vw_step, vw_elevation, vw_method, vw_size]
-            vw_outputs = [vw_image, vw_video, vw_file, vw_status]
             vw_run.click(run_view, vw_inputs, vw_outputs)
             vw_example.click(
                 lambda: ([str(example.photo)], False, 90, 30, 0, "warp", EXAMPLE_SIZE), None, vw_inputs, queue=False
@@ -248,9 +228,7 @@ def build_app(folders: Folders, example: ExampleFiles):
             with gr.Row():
                 with gr.Column():
                     ft_footage = gr.File(label="Photo or video of the person", type="filepath", elem_id="fit-footage")
-                    with gr.Row():
-                        ft_run = gr.Button("Fit", variant="primary", elem_id="fit-run")
-                        ft_example = gr.Button("Built-in example", elem_id="fit-example")
+                    ft_run, ft_example = _run_buttons(gr, "Fit", "fit")
                 with gr.Column():
                     ft_image = gr.Image(label="Fitted body over the photo", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS)
                     ft_video = gr.Video(label="Fitted body over the video", interactive=False, buttons=["download"], visible=False)
@@ -262,6 +240,33 @@ def build_app(folders: Folders, example: ExampleFiles):
             ft_example.click(lambda: str(example.photo), None, [ft_footage], queue=False).then(run_fit, [ft_footage], ft_outputs)
     app.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     return app
+
+
+def _method_and_size(gr, methods: list[str], tab: str):
+    """A row: the method and the generation size to choose from (element ids ``TAB-method``, ``TAB-size``)."""
+    with gr.Row():
+        method = gr.Radio(methods, value="lwg", label="Method", elem_id=f"{tab}-method")
+        size = gr.Radio(list(SIZES), value=256, label="Size (pixels)", elem_id=f"{tab}-size")
+    return method, size
+
+
+def _run_buttons(gr, label: str, tab: str):
+    """A row: the tab's run button and its built-in example button (ids ``TAB-run``, ``TAB-example``)."""
+    with gr.Row():
+        run = gr.Button(label, variant="primary", elem_id=f"{tab}-run")
+        example = gr.Button("Built-in example", elem_id=f"{tab}-example")
+    return run, example
+
+
+def _image_or_video_result(gr, tab: str) -> list:
+    """[image, video, download, status]: the result as a still or a video (one of them shown), its
+    download and the status line (id ``TAB-status``), in the order the run functions return them."""
+    return [
+        gr.Image(label="Result", interactive=False, type="filepath", buttons=OUTPUT_IMAGE_BUTTONS),
+        gr.Video(label="Result", interactive=False, buttons=["download"], visible=False),
+        gr.File(label="Download", interactive=False),
+        gr.Markdown(elem_id=f"{tab}-status"),
+    ]
 
 
 def _theme(gr):
