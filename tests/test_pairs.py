@@ -144,3 +144,10 @@ def test_the_guess_is_the_source_texture_on_the_target_body(dataset, body):
     assert guess_error < 1.5 * warp_error + 0.02
     # Where it does not, the guess is completed, not blank: closer to the target than grey.
     assert (batch.guess - batch.target_image).abs()[unseen.expand_as(warped)].mean() < batch.target_image.abs()[unseen.expand_as(warped)].mean()
+
+
+def test_pairs_for_a_generator_without_the_guess_skip_baking_it(dataset, body):
+    with_guess = SyntheticPairs(dataset, body, length=2, seed=3, novel_view=1.0)[1]
+    without = SyntheticPairs(dataset, body, length=2, seed=3, novel_view=1.0, guess=False)[1]
+    assert (without.guess == 0).all() and with_guess.guess.abs().sum() > 0
+    assert torch.equal(without.target_image, with_guess.target_image) and torch.equal(without.flow_grid, with_guess.flow_grid)

@@ -42,7 +42,7 @@ class TrainingPair:
     flow_valid: torch.Tensor  # (B, H, W) bool: the source sees that surface point
     background_input: torch.Tensor  # (B, 4, H, W): source with the body region blanked, and that region
     head_box: torch.Tensor  # (B, 4) x0, y0, x1, y1 pixels of the target's head
-    guess: torch.Tensor  # (B, 3, H, W) in [-1, 1]: the source's completed texture on the target body (G_TSF's input where the flow is far from seen pixels)
+    guess: torch.Tensor  # (B, 3, H, W) in [-1, 1]: the source's completed texture on the target body (G_TSF's input where the flow is far from seen pixels); zeros for pairs made with ``guess=False`` (for generators without ``fill_unseen``)
 
     @property
     def flow(self) -> WarpField:
@@ -106,6 +106,7 @@ def make_pair(
     target_params,
     target_camera,
     background_from_target: bool = False,
+    guess: bool = True,
 ) -> TrainingPair:
     """One pair from two (S, S, 3) uint8 frames with their bodies (B = 1) and cameras (for those
     frames, image size S x S). G_BG's input is the source frame without its person, or, with
@@ -124,7 +125,10 @@ def make_pair(
     target = _to_model_range(target_image)
     target_mask = tgt_frags.mask[:, None].float()
     keypoints = target_camera.project(meshes.keypoints[1:])[..., :2].float()
-    guess = unseen_guess(body, (source + 1) / 2, src_vertices, source_camera, src_frags, tgt_frags)
+    if guess:
+        guessed = unseen_guess(body, (source + 1) / 2, src_vertices, source_camera, src_frags, tgt_frags)
+    else:  # a generator without ``fill_unseen`` takes no guess: not worth baking one
+        guessed = torch.zeros_like(target)
     return TrainingPair(
         source_image=source,
         source_mask=source_mask,
@@ -136,7 +140,7 @@ def make_pair(
         flow_valid=field.valid,
         background_input=blank_background(target, target_mask) if background_from_target else blank_background(source, source_mask),
         head_box=head_boxes(keypoints),
-        guess=guess.float(),
+        guess=guessed.float(),
     )
 
 
@@ -169,6 +173,7 @@ class SyntheticPairs(torch.utils.data.Dataset):
         novel_view: float = 0.3,
         size: int | None = None,
         augmentation=None,
+        guess: bool = True,
     ) -> None:
         from liquidwarp.data.synthetic import read_dataset
 
@@ -180,6 +185,7 @@ class SyntheticPairs(torch.utils.data.Dataset):
         self.novel_view = novel_view
         self.size = size
         self.augmentation = augmentation
+        self.guess = guess
 
     def __len__(self) -> int:
         return self.length
@@ -204,6 +210,7 @@ class SyntheticPairs(torch.utils.data.Dataset):
             subject.params.index(target_frame),
             target_camera,
             background_from_target=target_view != source_view,
+            guess=self.guess,
         )
         if self.augmentation is None:
             return pair

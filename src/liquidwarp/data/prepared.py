@@ -64,7 +64,7 @@ class RealPairs(torch.utils.data.Dataset):
     then two frames of it where the person was found. ``augmentation`` as in
     :class:`~liquidwarp.data.pairs.SyntheticPairs`."""
 
-    def __init__(self, root: str | Path, body: BodyModel, length: int, seed: int = 0, augmentation=None) -> None:
+    def __init__(self, root: str | Path, body: BodyModel, length: int, seed: int = 0, augmentation=None, guess: bool = True) -> None:
         from liquidwarp.rendering.correspondence import surface_codes
 
         self.videos = [v for v in read_prepared(root) if v.found.sum() >= 2]
@@ -75,6 +75,7 @@ class RealPairs(torch.utils.data.Dataset):
         self.length = length
         self.seed = seed
         self.augmentation = augmentation
+        self.guess = guess
 
     def __len__(self) -> int:
         return self.length
@@ -89,6 +90,7 @@ class RealPairs(torch.utils.data.Dataset):
             self.body, self.codes,
             video.frame(source), video.params.index(source), video.camera,
             video.frame(target), video.params.index(target), video.camera,
+            guess=self.guess,
         )  # fmt: skip
         if self.augmentation is None:
             return pair

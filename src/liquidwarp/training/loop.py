@@ -230,12 +230,13 @@ def train(
             novel_view=config.data.novel_view,
             size=config.data.size or None,
             augmentation=config.data.augmentation,
+            guess=config.generator.fill_unseen,
         )
         for k, root in enumerate(config.data.synthetic)
     ]
     offset = len(datasets)
     datasets += [
-        RealPairs(root, body, length=10**9, seed=config.run.seed + offset + k, augmentation=config.data.augmentation)
+        RealPairs(root, body, length=10**9, seed=config.run.seed + offset + k, augmentation=config.data.augmentation, guess=config.generator.fill_unseen)
         for k, root in enumerate(config.data.real)
     ]
     batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
