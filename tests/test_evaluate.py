@@ -14,7 +14,8 @@ from liquidwarp.data.evaluation import open_evaluation_data, person_view
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.metrics import psnr
 from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
-from liquidwarp.tasks.methods import build_method, prepare_source
+from liquidwarp.scene.views import prepare_source
+from liquidwarp.tasks.methods import build_method
 from liquidwarp.tasks.views import crop_image
 
 SIZE = 96

@@ -7,8 +7,9 @@ import torch
 from liquidwarp.body import BodyParams
 from liquidwarp.geometry import look_at
 from liquidwarp.rendering.rasterize import rasterize
-from liquidwarp.tasks.framing import inside_photo, output_size, paste, remove_person, view_around
-from liquidwarp.tasks.methods import prepare_source
+from liquidwarp.geometry.crops import inside_photo
+from liquidwarp.tasks.framing import output_size, paste, remove_person, view_around
+from liquidwarp.scene.views import prepare_source
 
 
 def test_output_size_keeps_the_photo_or_its_aspect_ratio():

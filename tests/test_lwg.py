@@ -10,7 +10,9 @@ from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
 from liquidwarp.errors import InputError
 from liquidwarp.models import DEFAULT_GENERATOR
 from liquidwarp.networks.generator import GeneratorConfig
-from liquidwarp.tasks.methods import LiquidWarpingRenderer, build_method, prepare_source
+from liquidwarp.methods.lwg import LiquidWarpingRenderer
+from liquidwarp.scene.views import prepare_source
+from liquidwarp.tasks.methods import build_method
 from liquidwarp.training.checkpoint import load_generator, save_bundle
 
 TINY = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True)

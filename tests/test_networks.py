@@ -25,15 +25,20 @@ from liquidwarp.networks.generator import (
     TransferStream,
     count_flops,
     count_parameters,
-    make_background_input,
 )
 from liquidwarp.warping import WarpField
+from liquidwarp.warping.composite import blank_background
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = dict(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=32)
 SIZE = (64, 64)
+
+
+def whole_body(target_map: torch.Tensor) -> torch.Tensor:
+    """A target body covering the whole (B, 3, H, W) map: (B, H, W) bool."""
+    return torch.ones(target_map.shape[0], *target_map.shape[-2:], dtype=torch.bool)
 
 
 def inputs(b, s, size=SIZE, generator=None):
@@ -73,7 +78,7 @@ def test_stream_shapes_and_taps():
     tsf = TransferStream(fusion="attention", **TINY)
     assert len(tsf.fusion) == 4
     sources = features.unflatten(1, 2)  # batch 1, two sources
-    colour, attention = tsf(x6[:1], sources, [WarpField.identity(1, SIZE)] * 2)
+    colour, attention = tsf(x6[:1], sources, [WarpField.identity(1, SIZE)] * 2, torch.ones(1, *SIZE, dtype=torch.bool))
     assert colour.shape == (1, 3, *SIZE) and attention.shape == (1, 1, *SIZE)
 
 
@@ -82,7 +87,7 @@ def test_stream_shapes_and_taps():
 def test_generator_shapes(sources, fusion, modulation):
     g = LiquidWarpingGenerator(fusion=fusion, modulation=modulation, **TINY)
     images, masks, maps, target_map, flows = inputs(2, sources)
-    out = g(images, masks, maps, target_map, flows)
+    out = g(images, masks, maps, target_map, whole_body(target_map), flows)
     for name in ("image", "colour", "background"):
         assert getattr(out, name).shape == (2, 3, *SIZE), name
     assert out.attention.shape == (2, 1, *SIZE)
@@ -160,13 +165,14 @@ def test_forward_equals_encode_then_transfer(fusion):
     g = LiquidWarpingGenerator(fusion=fusion, modulation=fusion == "attention", **TINY)
     images, masks, maps, target_map, _ = inputs(2, 2)
     flows = [shifted_field(2, SIZE, 0.1), shifted_field(2, SIZE, -0.2, torch.rand(2, *SIZE) > 0.5)]
-    background = make_background_input(images[:, 1], masks[:, 1], dilation=2)
-    out = g(images, masks, maps, target_map, flows, background)
-    split = g.transfer(g.encode_sources(images, masks, maps, background), target_map, flows)
+    background = blank_background(images[:, 1], masks[:, 1:2], margin=2 / SIZE[-1])
+    body = target_map[:, 0] > -1
+    out = g(images, masks, maps, target_map, body, flows, background)
+    split = g.transfer(g.encode_sources(images, masks, maps, background), target_map, body, flows)
     for name in ("image", "colour", "attention", "background", "source_reconstruction", "source_attention"):
         assert torch.equal(getattr(out, name), getattr(split, name)), name
     # Inference encodes without decoding G_SID; the transfer is the same.
-    fast = g.transfer(g.encode_sources(images, masks, maps, background, decode=False), target_map, flows)
+    fast = g.transfer(g.encode_sources(images, masks, maps, background, decode=False), target_map, body, flows)
     assert torch.equal(fast.image, out.image) and fast.source_reconstruction is None
 
 
@@ -177,7 +183,8 @@ def test_attention_is_the_person_alpha(alpha, expected):
     with torch.no_grad():
         head.weight[3].zero_()
         head.bias[3] = 200.0 if alpha else -200.0  # sigmoid saturates to exactly 1 / 0 in float32
-    out = g(*inputs(1, 1))
+    images, masks, maps, target_map, flows = inputs(1, 1)
+    out = g(images, masks, maps, target_map, whole_body(target_map), flows)
     assert torch.equal(out.attention, torch.full_like(out.attention, alpha))
     assert torch.equal(out.image, getattr(out, expected))
 
@@ -211,7 +218,7 @@ def test_count_flops_of_one_convolution():
 
 def generator_losses(g, d, perceptual, face, batch):
     images, masks, maps, target_image, target_mask, target_map, flows, boxes = batch
-    out = g(images, masks, maps, target_map, flows)
+    out = g(images, masks, maps, target_map, whole_body(target_map), flows)
     terms = {
         "adversarial": lsgan_generator_loss(d(out.image, target_map)),
         "reconstruction": reconstruction_loss(out.source_reconstruction, images),
@@ -288,7 +295,7 @@ def test_generator_runs_and_backpropagates_under_bf16_autocast(fusion, modulatio
     images, masks, maps, target_map, _ = inputs(1, 2, (32, 32))
     flows = [shifted_field(1, (32, 32), 0.1), shifted_field(1, (32, 32), -0.1, torch.rand(1, 32, 32) > 0.5)]
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        out = g(images, masks, maps, target_map, flows)
+        out = g(images, masks, maps, target_map, whole_body(target_map), flows)
         loss = reconstruction_loss(out.image, target_map) + attention_mask_loss(out.attention, masks[:, 0])
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     loss.backward()
@@ -312,7 +319,7 @@ def test_generator_speed_counts_the_presets_flops():
 
 
 def test_push_pull_fills_holes_from_what_is_known():
-    from liquidwarp.networks.generator import push_pull_fill
+    from liquidwarp.warping.fill import push_pull_fill
 
     gen = torch.Generator().manual_seed(0)
     image = torch.rand(2, 3, 20, 24, generator=gen) * 2 - 1
@@ -327,13 +334,14 @@ def test_push_pull_fills_holes_from_what_is_known():
 
 
 def test_untrained_residual_background_stream_is_the_classical_fill():
-    from liquidwarp.networks.generator import RESIDUAL_LIMIT, BackgroundStream, make_background_input, push_pull_fill
+    from liquidwarp.networks.generator import RESIDUAL_LIMIT, BackgroundStream
+    from liquidwarp.warping.fill import push_pull_fill
 
     stream = BackgroundStream(keep_known=True, base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16)
     image = torch.rand(1, 3, 32, 32) * 1.8 - 0.9
     mask = torch.zeros(1, 32, 32)
     mask[:, 8:24, 10:20] = 1
-    x = make_background_input(image, mask)
+    x = blank_background(image, mask[:, None], margin=0.0)
     expected = push_pull_fill(x[:, :3], x[:, 3:]).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
     out = stream.background(x)
     assert torch.allclose(out[:, :, mask[0] == 1], expected[:, :, mask[0] == 1], atol=1e-5)
@@ -345,11 +353,11 @@ def test_attention_prior_starts_as_the_target_silhouette():
 
     config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0)
     generator = config.build().eval()
-    encoded, target_map, flows = dummy_transfer_inputs(generator, (32, 32))
+    encoded, target_map, _, flows = dummy_transfer_inputs(generator, (32, 32))
     target_map = torch.full_like(target_map, -1.0)  # background code everywhere ...
     target_map[..., 8:24, 12:20] = 0.3  # ... but a body here
     with torch.no_grad():
-        out = generator.transfer(encoded, target_map, flows)
+        out = generator.transfer(encoded, target_map, target_map[:, 0] > -1, flows)
     body = torch.zeros(1, 1, 32, 32, dtype=torch.bool)
     body[..., 8:24, 12:20] = True
     inner = torch.zeros_like(body)
@@ -362,7 +370,7 @@ def test_attention_prior_starts_as_the_target_silhouette():
 
 
 def test_unseen_body_pixels_are_filled_from_the_seen_ones_and_nothing_else_changes():
-    from liquidwarp.networks.generator import fill_unseen_body
+    from liquidwarp.warping.fill import fill_unseen_body
 
     image = torch.zeros(1, 3, 16, 16)
     image[:, 0] = 0.4  # red everywhere the source sees
@@ -370,7 +378,7 @@ def test_unseen_body_pixels_are_filled_from_the_seen_ones_and_nothing_else_chang
     seen[:, 2:14, 2:8] = True  # the left half of the body is seen
     target_map = torch.full((1, 3, 16, 16), -1.0)
     target_map[..., 2:14, 2:14] = 0.2  # the body
-    out = fill_unseen_body(image * seen[:, None], seen, target_map)
+    out = fill_unseen_body(image * seen[:, None], seen, target_map[:, 0] > -1)
     hole = torch.zeros(1, 16, 16, dtype=torch.bool)
     hole[:, 2:14, 8:14] = True
     assert torch.allclose(out[:, 0][hole], torch.tensor(0.4)) and torch.all(out[:, 1:, hole[0]] == 0)
@@ -380,7 +388,8 @@ def test_unseen_body_pixels_are_filled_from_the_seen_ones_and_nothing_else_chang
 
 
 def test_untrained_filled_transfer_is_the_warped_source_with_its_unseen_pixels_filled():
-    from liquidwarp.networks.generator import RESIDUAL_LIMIT, fill_unseen_body
+    from liquidwarp.networks.generator import RESIDUAL_LIMIT
+    from liquidwarp.warping.fill import fill_unseen_body
     from liquidwarp.warping.flow import WarpField, warp
 
     config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0, fill_unseen=True)
@@ -397,8 +406,8 @@ def test_untrained_filled_transfer_is_the_warped_source_with_its_unseen_pixels_f
     target_map = torch.full((1, 3, 32, 32), -1.0)
     target_map[..., 4:28, 8:26] = 0.1
     with torch.no_grad():
-        out = generator.transfer(encoded, target_map, [flow])
-    expected = fill_unseen_body(warp(encoded.foreground[:, 0], flow), valid, target_map).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+        out = generator.transfer(encoded, target_map, target_map[:, 0] > -1, [flow])
+    expected = fill_unseen_body(warp(encoded.foreground[:, 0], flow), valid, target_map[:, 0] > -1).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
     body = target_map[:, :1] > -1
     assert torch.allclose(out.colour.expand_as(expected)[body.expand_as(expected)], expected[body.expand_as(expected)], atol=1e-5)
     hole = ~valid[:, None] & body
@@ -425,14 +434,14 @@ def test_each_source_fills_only_the_region_it_dresses():
     seen_blue[:, 26:28, 4:6] = True  # blue (the bottom half) sees one small patch, far from most of it
     flows = [WarpField(identity.grid, seen_red), WarpField(identity.grid, seen_blue)]
     with torch.no_grad():
-        out = generator.transfer(encoded, target_map, flows, regions=[top, ~top])
+        out = generator.transfer(encoded, target_map, target_map[:, 0] > -1, flows, regions=[top, ~top])
     colour = out.colour[0]
     assert torch.allclose(colour[:, 10, 4:28], red[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen top: from red
     assert torch.allclose(colour[:, 18, 4:28], blue[:, None].clamp(-0.995, 0.995), atol=1e-4)  # unseen bottom: from blue, next to red
 
 
 def test_the_guess_takes_over_only_far_from_the_seen_pixels():
-    from liquidwarp.networks.generator import fill_unseen_body, guess_weight
+    from liquidwarp.warping.fill import fill_unseen_body, guess_weight
 
     seen = torch.zeros(1, 64, 128, dtype=torch.bool)
     seen[:, :, :32] = True  # the left quarter is seen
@@ -443,8 +452,8 @@ def test_the_guess_takes_over_only_far_from_the_seen_pixels():
     image[:, 0] = 1.0  # seen pixels are red
     guess = torch.zeros(1, 3, 64, 128)
     guess[:, 2] = 1.0  # the guess is blue
-    target_map = torch.zeros(1, 3, 64, 128)  # all body
-    out = fill_unseen_body(image * seen[:, None], seen, target_map, guess=guess)
+    body = torch.ones(1, 64, 128, dtype=torch.bool)  # all body
+    out = fill_unseen_body(image * seen[:, None], seen, body, guess=guess)
     assert torch.allclose(out[0, :, :, 100], torch.tensor([0.0, 0.0, 1.0])[:, None])  # far: the guess
     next_to = out[0, :, :, 32]
     assert (next_to[0] > 0.8).all() and (next_to[2] < 0.1).all()  # next to red: red (the push-pull fill)

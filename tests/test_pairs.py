@@ -6,7 +6,9 @@ import torch
 
 from liquidwarp.body import BodyParams
 from liquidwarp.body.regions import head_boxes
-from liquidwarp.data.pairs import SyntheticPairs, TrainingPair, blank_background
+from liquidwarp.data.datasets import SyntheticPairs
+from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.warping.composite import blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.geometry import look_at
 from liquidwarp.rendering import rasterize

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from liquidwarp.cli.main import main
-from liquidwarp.data.pairs import SyntheticPairs, TrainingPair, blank_background
+from liquidwarp.data.datasets import SyntheticPairs
+from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.warping.composite import blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.training.checkpoint import load_bundle, load_checkpoint, save_bundle, save_checkpoint
 from liquidwarp.training.config import config_from_dict, load_config
@@ -238,6 +240,7 @@ def random_batch(size: int = 32, pairs: int = 2) -> TrainingPair:
         source_map=torch.rand(pairs, 3, size, size, generator=gen) * mask * 2 - 1,
         target_image=torch.rand(pairs, 3, size, size, generator=gen) * 2 - 1,
         target_mask=mask.roll(2, dims=-1),
+        target_body=mask.roll(2, dims=-1)[:, 0] > 0,
         target_map=torch.rand(pairs, 3, size, size, generator=gen) * 2 - 1,
         flow_grid=grid,
         flow_valid=torch.rand(pairs, size, size, generator=gen) > 0.2,

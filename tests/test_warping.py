@@ -91,7 +91,7 @@ def test_several_sources_merge_where_each_is_valid():
     va[:, :, :2] = True
     vb = torch.zeros(1, 4, 4, dtype=torch.bool)
     vb[:, :, 1:3] = True
-    merged, any_valid = merge_sources(torch.stack([a, b]), torch.stack([va, vb]))
+    merged, any_valid = merge_sources(torch.stack([a, b], dim=1), torch.stack([va, vb], dim=1))
     assert torch.equal(merged[0, 0], torch.tensor([[1.0, 2.0, 3.0, 0.0]] * 4))
     assert torch.equal(any_valid[0], torch.tensor([[True, True, True, False]] * 4))
 

@@ -8,7 +8,7 @@ import torch
 
 from lab_scene import lab_scene
 from liquidwarp.perception import MediaPipePose
-from liquidwarp.tasks.methods import to_uint8
+from liquidwarp.io.images import unit_to_uint8 as to_uint8
 
 torch.set_num_threads(1)
 scene = lab_scene()

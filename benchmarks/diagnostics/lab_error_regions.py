@@ -5,11 +5,11 @@ error in the source's in-painted hole away from the target body, near the target
 import cv2, numpy as np, torch
 from lab_scene import lab_scene
 from liquidwarp.tasks.evaluate import generate
-from liquidwarp.tasks.methods import INPAINT_DILATION
+from liquidwarp.warping.inpaint import HOLE_DILATION
 torch.set_num_threads(1)
 scene = lab_scene()
 body, data, trial, src, masks = scene.body, scene.data, scene.trial, scene.source, scene.target_masks
-r = int(round(INPAINT_DILATION * 256))
+r = int(round(HOLE_DILATION * 256))
 hole = cv2.dilate(src.fragments.mask[0].numpy().astype(np.uint8), np.ones((2*r+1, 2*r+1), np.uint8)).astype(bool)
 near = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((25, 25), np.uint8)).astype(bool) for m in masks])
 for method in ("lwg", "warp"):

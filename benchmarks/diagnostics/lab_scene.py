@@ -12,7 +12,7 @@ from liquidwarp.data.evaluation import EvaluationData, open_evaluation_data
 from liquidwarp.metrics.protocols import Trial, make_trials
 from liquidwarp.rendering.rasterize import rasterize
 from liquidwarp.tasks.evaluate import _prepare, _views, crop_camera
-from liquidwarp.tasks.methods import PreparedSource
+from liquidwarp.scene.views import PreparedSource
 
 VIDEO = Path(__file__).resolve().parents[3] / "shared" / "samples" / "lab_throw_cam01.mp4"
 SIZE = 256

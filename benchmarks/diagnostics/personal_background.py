@@ -12,9 +12,11 @@ import numpy as np
 import torch
 
 from lab_scene import lab_scene
-from liquidwarp.data.pairs import blank_background
+from liquidwarp.warping.composite import blank_background
 from liquidwarp.losses.terms import PerceptualLoss
-from liquidwarp.tasks.methods import INPAINT_DILATION, inpainted_background, load_lwg_generator
+from liquidwarp.methods.classic import inpainted_background
+from liquidwarp.tasks.methods import load_lwg_generator
+from liquidwarp.warping.inpaint import HOLE_DILATION
 
 torch.set_num_threads(1)
 steps, lr = int(sys.argv[1]), float(sys.argv[2])
@@ -25,7 +27,7 @@ image = src.image * 2 - 1
 g, _ = load_lwg_generator(None, "cpu")
 bg = copy.deepcopy(g.background_stream).train()
 perc = PerceptualLoss()
-inp = blank_background(image, mask, INPAINT_DILATION)
+inp = blank_background(image, mask, HOLE_DILATION)
 hole = inp[:, 3:4]
 opt = torch.optim.Adam(bg.parameters(), lr=lr, betas=(0.5, 0.999))
 rng = np.random.default_rng(0)

@@ -60,7 +60,8 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
     from liquidwarp.fitting.fit import fit_frames
     from liquidwarp.perception.mediapipe_pose import MediaPipePose
     from liquidwarp.rendering.rasterize import rasterize
-    from liquidwarp.tasks.methods import build_method, prepare_source
+    from liquidwarp.scene.views import prepare_source
+    from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.recover import _targets, recover
     from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
@@ -106,7 +107,7 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
             frags = rasterize(camera.project(vertices), body.faces, (size, size))
             field = transfer_flow(body.faces, source.vertices, source.camera, source.fragments, frags)
             middle = time.perf_counter()
-            colour, seen = merge_sources(warp(source.image, field)[None], field.valid[None])
+            colour, seen = merge_sources(warp(source.image, field)[:, None], field.valid[:, None])
             filled = renderer.fill(frags)
             body_rgb = torch.where(seen[:, None], colour, filled)
             mask = frags.mask[:, None].float()

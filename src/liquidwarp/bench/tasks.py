@@ -52,7 +52,8 @@ def part_transfer_accuracy(body: BodyModel, method: str, size: int = 128, checkp
     """Garment group -> share of its pixels dressed from the right donor (see the module docstring)."""
     from liquidwarp.rendering.rasterize import rasterize
     from liquidwarp.rendering.shading import render_face_labels
-    from liquidwarp.tasks.methods import PART_GROUPS, build_method, prepare_source
+    from liquidwarp.scene.views import PART_GROUPS, prepare_source
+    from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.swap import assignment
 
     people = flat_people(body, size)
@@ -104,7 +105,8 @@ def front_back_errors(body: BodyModel, method: str = "warp", size: int = 96, che
     """Mean absolute error (0-255) on what the front photo does not see, with the front photo alone
     and with front + back (see the module docstring)."""
     from liquidwarp.rendering.rasterize import rasterize
-    from liquidwarp.tasks.methods import build_method, prepare_source
+    from liquidwarp.scene.views import prepare_source
+    from liquidwarp.tasks.methods import build_method
     from liquidwarp.warping.flow import transfer_flow
 
     frames, masks, params, camera = turning_person(body, size)
@@ -127,7 +129,8 @@ def front_back_errors(body: BodyModel, method: str = "warp", size: int = 96, che
 
 def personalisation_seconds(body: BodyModel, size: int, steps: int = PERSONAL_STEPS, checkpoint=None) -> float:
     """Seconds to personalise the model on one source photo (a synthetic person) at ``size``²."""
-    from liquidwarp.tasks.methods import load_lwg_generator, prepare_source
+    from liquidwarp.scene.views import prepare_source
+    from liquidwarp.tasks.methods import load_lwg_generator
     from liquidwarp.training.personalize import PersonalizeConfig, personalize
 
     image, params, camera = flat_people(body, size)["upper"]

@@ -12,8 +12,8 @@ truth, on the target's inner body pixels (the silhouette's edge row left out) th
 not see (``transfer_flow(...).valid`` False), pooled over subjects, also per body region; the same
 on the seen pixels as a control (both fills leave them alone). Two fills of the unseen pixels are compared: ``old``, the
 texture whose unseen texels take their part's mean seen colour
-(:func:`liquidwarp.rendering.completion.fill_part_means`), and ``new``, the completed texture
-(:func:`liquidwarp.rendering.completion.complete_texture`, what ``warp`` uses); ``lwg`` is the
+(:func:`liquidwarp.warping.completion.fill_part_means`), and ``new``, the completed texture
+(:func:`liquidwarp.warping.completion.complete_texture`, what ``warp`` uses); ``lwg`` is the
 shipped Liquid Warping GAN on the same source (its G_TSF gets the completed texture as its guess
 for the unseen pixels), to see whether the network beats the classical fill.
 
@@ -57,8 +57,8 @@ def _uint8(rgb: torch.Tensor) -> np.ndarray:
 def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
     """(1, 3, T, T) the texture ``warp`` used before completion: baked from ``source`` (a
     ``PreparedSource``), unseen texels at their part's mean seen colour."""
-    from liquidwarp.rendering.bake import bake_texture
-    from liquidwarp.rendering.completion import fill_part_means, surface_correspondences
+    from liquidwarp.warping.bake import bake_texture
+    from liquidwarp.warping.completion import fill_part_means, surface_correspondences
 
     texture, seen = bake_texture(source.image, body.faces, source.vertices, source.camera, source.fragments, atlas)
     filled = atlas.fill_gaps(fill_part_means(texture, seen, surface_correspondences(body, atlas)))
@@ -73,7 +73,8 @@ def measure_subject(
     from liquidwarp.body.model import PART_INDEX
     from liquidwarp.rendering.rasterize import rasterize
     from liquidwarp.rendering.shading import render_face_labels
-    from liquidwarp.tasks.methods import build_method, prepare_source
+    from liquidwarp.scene.views import prepare_source
+    from liquidwarp.tasks.methods import build_method
     from liquidwarp.tasks.view import turned
     from liquidwarp.warping.flow import transfer_flow
 

@@ -17,7 +17,7 @@ from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_fi
 from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 from liquidwarp.metrics.protocols import PROTOCOLS
-from liquidwarp.tasks import METHODS
+from liquidwarp.methods import METHODS
 from liquidwarp.validation import check_device_name, check_range, check_size
 
 # Nothing above imports torch, numpy-heavy modules, OpenCV or mediapipe: `--help` stays fast, and

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from liquidwarp.data.pairs import TrainingPair, blank_background
+from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.io.images import model_to_unit, unit_to_model
+from liquidwarp.warping.composite import blank_background
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,11 @@ def colour_jitter(
         grey = x.mean(dim=1, keepdim=True)
         return grey + (x - grey) * saturation
 
-    x = saturated((image + 1) / 2)
-    centre = (x if about is None else saturated((about + 1) / 2)).mean(dim=(1, 2, 3), keepdim=True)
+    x = saturated(model_to_unit(image))
+    centre = (x if about is None else saturated(model_to_unit(about))).mean(dim=(1, 2, 3), keepdim=True)
     x = centre + (x - centre) * contrast
     x = x * brightness * gains.view(1, 3, 1, 1)
-    return x.clamp(0, 1) * 2 - 1
+    return unit_to_model(x.clamp(0, 1))
 
 
 def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -76,7 +78,7 @@ def augment(pair: TrainingPair, rng: np.random.Generator, config: Augmentation, 
     source, target = pair.source_image, pair.target_image
     side = source.shape[-1]
     if config.background > 0 and rng.random() < config.background:
-        plate = torch.from_numpy(make_background(rng, tuple(source.shape[-2:]))).permute(2, 0, 1)[None] * 2 - 1
+        plate = unit_to_model(torch.from_numpy(make_background(rng, tuple(source.shape[-2:]))).permute(2, 0, 1)[None])
         source = source * pair.source_mask + plate * (1 - pair.source_mask)
         target = target * pair.target_mask + plate * (1 - pair.target_mask)
     brightness, contrast, saturation = (_uniform(rng, s) for s in (config.brightness, config.contrast, config.saturation))

@@ -62,7 +62,7 @@ def read_prepared(root: str | Path) -> list[PreparedVideo]:
 class RealPairs(torch.utils.data.Dataset):
     """Pairs from prepared footage: item k is a deterministic function of (``seed``, k): a video,
     then two frames of it where the person was found. ``augmentation`` as in
-    :class:`~liquidwarp.data.pairs.SyntheticPairs`."""
+    :class:`~liquidwarp.data.datasets.SyntheticPairs`."""
 
     def __init__(self, root: str | Path, body: BodyModel, length: int, seed: int = 0, augmentation=None, guess: bool = True) -> None:
         from liquidwarp.rendering.correspondence import surface_codes

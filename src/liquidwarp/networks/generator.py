@@ -50,6 +50,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from liquidwarp.warping.composite import blank_background, composite, feather_silhouette
+from liquidwarp.warping.fill import fill_unseen_body, push_pull_fill
 from liquidwarp.warping.flow import WarpField, merge_sources, warp
 
 Fusion = Literal["add", "attention"]
@@ -230,10 +232,10 @@ class ResUNet(nn.Module):
 
 class BackgroundStream(ResUNet):
     """G_BG: (B, 4, H, W) = source with the person blanked ‖ person mask (see
-    :func:`make_background_input`) -> (B, 3, H, W) background in [-1, 1] (tanh). Use :meth:`background`.
+    :func:`~liquidwarp.warping.composite.blank_background`) -> (B, 3, H, W) background in [-1, 1] (tanh). Use :meth:`background`.
 
     With ``keep_known`` the pixels outside the blanked region are the input's own and the network
-    only changes the hole, starting from a classical fill (:func:`push_pull_fill`): its colour head
+    only changes the hole, starting from a classical fill (:func:`~liquidwarp.warping.fill.push_pull_fill`): its colour head
     is zero-initialised and adds to ``atanh`` of that fill, so an untrained G_BG in-paints like the
     classical method and training improves on it.
     """
@@ -253,26 +255,6 @@ class BackgroundStream(ResUNet):
         hole = x[:, 3:4]
         base = push_pull_fill(x[:, :3].float(), hole.float()).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
         return x[:, :3] * (1 - hole) + torch.tanh(raw + torch.atanh(base).to(raw.dtype)) * hole
-
-
-def push_pull_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """Fill the ``hole`` (B, 1, H, W; 1 = unknown) of ``image`` (B, C, H, W) by push-pull: average
-    the known pixels down an image pyramid, then back up, each level keeping what it knows and
-    taking the rest from the coarser level (Gortler et al., "The Lumigraph", SIGGRAPH 1996).
-    Known pixels are unchanged; a hole with nothing known anywhere becomes 0."""
-    known = 1 - hole
-    levels = []
-    value, weight = image * known, known
-    while min(value.shape[-2:]) > 1:
-        levels.append((value, weight))
-        value = F.avg_pool2d(value, 2, ceil_mode=True)
-        weight = F.avg_pool2d(weight, 2, ceil_mode=True)
-    fill = value / weight.clamp(min=1e-6)
-    for value, weight in reversed(levels):
-        coarse = F.interpolate(fill, size=value.shape[-2:], mode="bilinear", align_corners=False)
-        confidence = (weight * 4).clamp(max=1.0)  # a quarter of a 2 x 2 block known is enough
-        fill = value / weight.clamp(min=1e-6) * confidence + coarse * (1 - confidence)
-    return fill * hole + image * known
 
 
 class SourceIdentityStream(ResUNet):
@@ -319,9 +301,9 @@ class TransferStream(ResUNet):
                 self.head.weight[3:].zero_()
                 self.head.bias[3:].zero_()
 
-    def forward(self, x: torch.Tensor, sources: SourceFeatures, flows: Sequence[WarpField]) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, 6, H, W); ``sources`` with (B, S, C, h, w) tensors; S flows of (B, H, W).
-        Returns colour (B, 3, H, W) and attention (B, 1, H, W)."""
+    def forward(self, x: torch.Tensor, sources: SourceFeatures, flows: Sequence[WarpField], body: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, 6, H, W); ``sources`` with (B, S, C, h, w) tensors; S flows of (B, H, W); ``body``
+        (B, H, W) bool the target body's pixels. Returns colour (B, 3, H, W) and attention (B, 1, H, W)."""
         taps = sources.taps
         assert len(taps) == len(self.fusion), (len(taps), len(self.fusion))
         resized: dict[tuple[int, int], list[WarpField]] = {}  # each flow resized once per feature size
@@ -339,12 +321,11 @@ class TransferStream(ResUNet):
         raw, logit = out[:, :3], out[:, 3:]
         if self.attention_prior:
             # A = sigmoid(logit + logit(feathered silhouette)), the silhouette's alpha clipped to
-            # [sigmoid(-prior), sigmoid(prior)]: the body (C_t is BACKGROUND_CODE = -1 off the
-            # body) with its edge row feathered, until the network changes it. A hard silhouette
-            # costs about 3 points of the VGG19 distance on held-out people (measured).
-            body = (x[:, 3:6] > -1 + 1e-3).any(dim=1, keepdim=True).float()
+            # [sigmoid(-prior), sigmoid(prior)]: the target body with its edge row feathered,
+            # until the network changes it. A hard silhouette costs about 3 points of the VGG19
+            # distance on held-out people (measured).
             limit = torch.sigmoid(torch.tensor(self.attention_prior)).item()
-            alpha = feather_silhouette(body).clamp(1 - limit, limit)
+            alpha = feather_silhouette(body[:, None].float()).clamp(1 - limit, limit)
             logit = logit + torch.log(alpha / (1 - alpha)).to(logit.dtype)
         attention = torch.sigmoid(logit)
         if not self.residual:
@@ -427,69 +408,6 @@ class LiquidWarpingBlock(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------- generator
-
-
-def make_background_input(image: torch.Tensor, mask: torch.Tensor, dilation: int = 0) -> torch.Tensor:
-    """G_BG's input: (B, 3, H, W) image, (B, H, W) person mask -> (B, 4, H, W) = image with the
-    (dilated) person region set to 0 ‖ that mask. ``dilation`` in pixels (the paper dilates ~15 px
-    so the person's edges and shadow go too)."""
-    m = mask[:, None].to(image.dtype)
-    if dilation > 0:
-        m = F.max_pool2d(m, 2 * dilation + 1, stride=1, padding=dilation)
-    return torch.cat([image * (1 - m), m], dim=1)
-
-
-def fill_unseen_body(
-    image: torch.Tensor, seen: torch.Tensor, target_map: torch.Tensor, region: torch.Tensor | None = None, guess: torch.Tensor | None = None
-) -> torch.Tensor:
-    """``image`` (B, 3, H, W), valid where ``seen`` (B, H, W): the target body's pixels (where the
-    correspondence map ``target_map`` is not the background code -1; only those in ``region``
-    (B, H, W) when given) that are not seen take the push-pull fill of the seen pixels; everything
-    else is unchanged. A plain image-space fill, but measured better than the ``warp`` method's
-    baked-texture fill on held-out synthetic self-imitation (mean abs error 16.7 vs 19.9 of 255 on
-    those pixels). ``guess`` (B, 3, H, W), when given, is blended with the push-pull fill by how
-    far a pixel lies from the seen ones: the push-pull fill next to them, the guess (a texture
-    baked from the sources and completed) where few seen pixels are near (:func:`guess_weight`).
-    Measured on `liquidwarp bench unseen` (4 synthetic people turned 90/135/180 degrees), against
-    the plain average of the two used before: unshaded 15.1/19.6/28.6 -> 14.9/17.7/18.5, shaded
-    14.9/17.7/23.1 -> 16.8/18.3/18.0 (the ghostly back at 180 degrees gone)."""
-    if bool(seen.all()) or not bool(seen.any()):
-        return image
-    body = (target_map > -1 + 1e-3).any(dim=1)
-    if region is not None:
-        body = body & region
-    hole = (body & ~seen)[:, None]
-    filled = push_pull_fill(image.float(), (~seen)[:, None].float()).to(image.dtype)
-    if guess is not None:
-        weight = guess_weight(seen).to(filled.dtype)
-        filled = (1 - weight) * filled + weight * guess.to(filled.dtype)
-    return torch.where(hole, filled, image)
-
-
-GUESS_REACH = 0.12  # of the image width: the window in which seen pixels vouch for the push-pull fill
-
-
-def guess_weight(seen: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) bool seen pixels -> (B, 1, H, W) in [0, 1]: 1 - 2 x the share of seen pixels in a
-    window of ``GUESS_REACH`` of the width around each pixel, clamped (0 at the edge of the seen
-    region and inside it, 1 where none is near)."""
-    k = max(int(round(GUESS_REACH * seen.shape[-1])) // 2 * 2 + 1, 3)
-    # The window's mean as two 1-D means (the same figure, k times fewer operations).
-    share = F.avg_pool2d(seen[:, None].float(), (k, 1), 1, (k // 2, 0), count_include_pad=False)
-    share = F.avg_pool2d(share, (1, k), 1, (0, k // 2), count_include_pad=False)
-    return (1 - 2 * share).clamp(0, 1)
-
-
-def feather_silhouette(mask: torch.Tensor) -> torch.Tensor:
-    """(B, 1, H, W) binary mask -> alpha: each mask pixel times the share of its 3 x 3
-    neighbourhood inside the mask (replicated borders), so the inner edge row is partly
-    transparent and the silhouette does not look cut out."""
-    return mask * F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
-
-
-def composite(colour: torch.Tensor, attention: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
-    """``attention * colour + (1 - attention) * background``; attention is the person alpha."""
-    return attention * colour + (1 - attention) * background
 
 
 @dataclass(frozen=True)
@@ -585,7 +503,7 @@ class LiquidWarpingGenerator(nn.Module):
             source_masks: (B, S, H, W) person masks, 1 = person.
             source_maps: (B, S, 3, H, W) the sources' correspondence maps C_s.
             background_input: (B, 4, H, W) G_BG input for the target's background (see
-                :func:`make_background_input`); None: the target composites over source 0's background.
+                :func:`~liquidwarp.warping.composite.blank_background`); None: the target composites over source 0's background.
                 Each source's own background comes from its image and (undilated) mask.
             decode: also decode G_SID (needed for the reconstruction loss, not for inference).
         """
@@ -594,7 +512,7 @@ class LiquidWarpingGenerator(nn.Module):
         assert source_masks.shape == (b, s, h, w), source_masks.shape
         images, masks = source_images.flatten(0, 1), source_masks.flatten(0, 1)
         foreground = images * masks[:, None].to(images.dtype)
-        source_background = self.background_stream.background(make_background_input(images, masks))
+        source_background = self.background_stream.background(blank_background(images, masks[:, None], margin=0.0))
         if background_input is None:
             background = source_background.unflatten(0, (b, s))[:, 0]
         else:
@@ -618,6 +536,7 @@ class LiquidWarpingGenerator(nn.Module):
         self,
         encoded: EncodedSources,
         target_map: torch.Tensor,
+        target_mask: torch.Tensor,
         flows: Sequence[WarpField],
         background: torch.Tensor | None = None,
         regions: Sequence[torch.Tensor] | None = None,
@@ -628,6 +547,7 @@ class LiquidWarpingGenerator(nn.Module):
         Args:
             encoded: from :meth:`encode_sources`.
             target_map: (B, 3, H, W) the target's correspondence map C_t.
+            target_mask: (B, H, W) bool, the target body's pixels (where C_t is drawn).
             flows: S fields (B, H, W), ``flows[s]`` from the target into source s.
             background: (B, 3, H, W) to composite over instead of ``encoded.background``.
             regions: S masks (B, H, W) of the target pixels each source dresses (appearance
@@ -638,22 +558,23 @@ class LiquidWarpingGenerator(nn.Module):
 
         G_TSF's image input is the mean, per pixel, of the warped source foregrounds that are valid
         there (``merge_sources``); on target body pixels that no source sees it is 0, or with
-        ``fill_unseen`` the push-pull fill (:func:`push_pull_fill`) of the seen ones.
+        ``fill_unseen`` the push-pull fill (:func:`~liquidwarp.warping.fill.fill_unseen_body`) of the seen ones.
         """
         b, s = encoded.foreground.shape[:2]
         h, w = encoded.foreground.shape[-2:]
         assert target_map.shape == (b, 3, h, w), target_map.shape
+        assert target_mask.shape == (b, h, w) and target_mask.dtype == torch.bool, (target_mask.shape, target_mask.dtype)
         assert len(flows) == s and all(f.valid.shape == (b, h, w) for f in flows), (len(flows), s)
-        warped = torch.stack([warp(encoded.foreground[:, i], f) for i, f in enumerate(flows)])
-        merged, seen = merge_sources(warped, torch.stack([f.valid for f in flows]))
+        warped = torch.stack([warp(encoded.foreground[:, i], f) for i, f in enumerate(flows)], dim=1)
+        merged, seen = merge_sources(warped, torch.stack([f.valid for f in flows], dim=1))
         if self.fill_unseen and regions is None:
-            merged = fill_unseen_body(merged, seen, target_map, guess=guess)
+            merged = fill_unseen_body(merged, seen, target_mask, guess=guess)
         elif self.fill_unseen:
             for k, region in enumerate(regions):
-                filled = fill_unseen_body(warped[k], flows[k].valid, target_map, region, guess)
+                filled = fill_unseen_body(warped[:, k], flows[k].valid, target_mask, region, guess)
                 merged = torch.where((region & ~seen)[:, None], filled, merged)
         x = torch.cat([merged, target_map.to(merged.dtype)], dim=1)
-        colour, attention = self.transfer_stream(x, encoded.features, flows)
+        colour, attention = self.transfer_stream(x, encoded.features, flows, target_mask)
         background = encoded.background if background is None else background
         reconstruction = None
         if encoded.source_colour is not None:
@@ -673,13 +594,14 @@ class LiquidWarpingGenerator(nn.Module):
         source_masks: torch.Tensor,
         source_maps: torch.Tensor,
         target_map: torch.Tensor,
+        target_mask: torch.Tensor,
         flows: Sequence[WarpField],
         background_input: torch.Tensor | None = None,
         guess: torch.Tensor | None = None,
     ) -> GeneratorOutput:
-        """``transfer(encode_sources(...), target_map, flows, guess=guess)``; shapes as there."""
+        """``transfer(encode_sources(...), target_map, target_mask, flows, guess=guess)``; shapes as there."""
         encoded = self.encode_sources(source_images, source_masks, source_maps, background_input, decode=True)
-        return self.transfer(encoded, target_map, flows, guess=guess)
+        return self.transfer(encoded, target_map, target_mask, flows, guess=guess)
 
 
 
@@ -738,8 +660,8 @@ def dummy_transfer_inputs(
     sources: int = 1,
     batch_size: int = 1,
     random: torch.Generator | None = None,
-) -> tuple[EncodedSources, torch.Tensor, list[WarpField]]:
-    """Random ``(encoded, target_map, flows)`` for timing or counting
+) -> tuple[EncodedSources, torch.Tensor, torch.Tensor, list[WarpField]]:
+    """Random ``(encoded, target_map, target_mask, flows)`` for timing or counting
     :meth:`LiquidWarpingGenerator.transfer` (identity flows, all valid). ``random`` lives on the
     generator's device."""
     h, w = image_size
@@ -749,7 +671,8 @@ def dummy_transfer_inputs(
     with torch.no_grad():
         encoded = generator.encode_sources(images, masks, images, decode=False)
     flows = [WarpField.identity(batch_size, image_size, device=device) for _ in range(sources)]
-    return encoded, torch.rand(batch_size, 3, h, w, device=device, generator=random) * 2 - 1, flows
+    target_map = torch.rand(batch_size, 3, h, w, device=device, generator=random) * 2 - 1
+    return encoded, target_map, torch.ones(batch_size, h, w, dtype=torch.bool, device=device), flows
 
 
 def transfer_flops(generator: LiquidWarpingGenerator, image_size: tuple[int, int], sources: int = 1) -> int:

@@ -2,7 +2,7 @@
 
 From it any per-vertex quantity becomes a per-texel map (``interpolate``), and, seen as the
 ``Fragments`` of a "camera" looking at the UV layout, the transfer flow can bake a photo into
-texture space (``liquidwarp.rendering.bake``).
+texture space (``liquidwarp.warping.bake``).
 """
 
 from __future__ import annotations

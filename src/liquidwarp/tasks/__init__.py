@@ -1,5 +1,1 @@
 """Tasks: what users run (recovery, imitation, evaluation), composed from the pipeline's stages."""
-
-#: Imitation methods (built by :func:`liquidwarp.tasks.methods.build_method`); named here so the
-#: command line can list them without importing the networks.
-METHODS: tuple[str, ...] = ("lwg", "warp", "affine2d", "copy")

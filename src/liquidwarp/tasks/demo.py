@@ -122,7 +122,9 @@ def demo(
     from liquidwarp.rendering.correspondence import correspondence_map, surface_codes
     from liquidwarp.rendering.rasterize import rasterize
     from liquidwarp.tasks.imitate import target_params
-    from liquidwarp.tasks.methods import build_method, prepare_source, to_uint8
+    from liquidwarp.io.images import model_to_uint8
+    from liquidwarp.scene.views import prepare_source
+    from liquidwarp.tasks.methods import build_method
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
@@ -142,6 +144,6 @@ def demo(
             frame = renderer.render(target, camera)
             with torch.no_grad():
                 frags = rasterize(camera.project(body(target).vertices), body.faces, (size, size))
-            body_map = to_uint8((correspondence_map(frags, body.faces, codes).float() + 1) / 2)
+            body_map = model_to_uint8(correspondence_map(frags, body.faces, codes))
             writer.write(np.concatenate([photo, body_map, frame], axis=1))
     return DemoResult(video, out / "source.png", frames, time.perf_counter() - start)

@@ -25,7 +25,9 @@ from liquidwarp.body.model import BodyModel
 from liquidwarp.data.evaluation import EvaluationData, check_evaluation_data, open_evaluation_data, person_view
 from liquidwarp.errors import InputError
 from liquidwarp.metrics.protocols import PROTOCOLS, FrameRef, Trial, make_trials
-from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
+from liquidwarp.methods import METHODS
+from liquidwarp.scene.views import PreparedSource, prepare_source
+from liquidwarp.tasks.methods import build_method
 from liquidwarp.tasks.views import crop_camera, crop_image
 
 RESULTS_FORMAT = "liquidwarp-evaluation"

@@ -22,8 +22,8 @@ import torch
 
 from liquidwarp.geometry.cameras import Camera
 from liquidwarp.tasks.views import VIEW_MARGIN
+from liquidwarp.warping.inpaint import HOLE_DILATION
 
-HOLE_DILATION = 0.03  # of the view's side: how far past the person the background is redone
 EDGE_PIXELS = 1.5  # generated pixels: how far past the body's silhouette the paste reaches
 
 
@@ -81,15 +81,6 @@ def view_around(points: np.ndarray, min_side: float, margin: float = VIEW_MARGIN
     side = max(float((hi - lo).max()) * margin, float(min_side))
     cx, cy = (lo + hi) / 2
     return float(cx - side / 2), float(cy - side / 2), side
-
-
-def inside_photo(view: tuple[float, float, float], photo_size: tuple[int, int], size: int) -> torch.Tensor:
-    """(1, size, size) bool: the view's pixels whose centre lies inside the photo."""
-    x0, y0, side = view
-    centres = (torch.arange(size, dtype=torch.float64) + 0.5) * (side / size)
-    xs, ys = x0 + centres, y0 + centres
-    h, w = photo_size
-    return (((ys >= 0) & (ys < h))[:, None] & ((xs >= 0) & (xs < w))[None, :])[None]
 
 
 def _disc(radius: int) -> np.ndarray:

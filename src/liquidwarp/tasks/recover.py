@@ -577,7 +577,7 @@ def overlay_frames(body: BodyModel, recovery: Recovery, chunk: int = 8):
 def export_textured_mesh(body: BodyModel, recovery: Recovery, path: Path, texture_size: int = 1024) -> list[Path]:
     """The fitted mesh of the first frame with a person, textured from that frame's visible pixels."""
     from liquidwarp.io.mesh_export import export_mesh
-    from liquidwarp.rendering.bake import bake_texture
+    from liquidwarp.warping.bake import bake_texture
     from liquidwarp.rendering.uv_atlas import UVAtlas
 
     seq = recovery.sequence

@@ -21,7 +21,7 @@ import numpy as np
 
 from liquidwarp.body.model import PART_INDEX, PART_NAMES, BodyModel
 from liquidwarp.errors import InputError
-from liquidwarp.tasks.methods import PART_GROUPS
+from liquidwarp.scene.views import PART_GROUPS
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from liquidwarp.data.pairs import TrainingPair
+from liquidwarp.io.images import model_to_uint8
 from liquidwarp.io.atomic import check_free_space, refusals_named, write_bytes_atomic
 from liquidwarp.losses.terms import (
     FaceLoss,
@@ -37,6 +38,7 @@ from liquidwarp.losses.terms import (
 )
 from liquidwarp.networks.discriminator import PatchDiscriminator
 from liquidwarp.networks.precision import autocast
+from liquidwarp.scene.inputs import run_generator
 from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
 from liquidwarp.training.config import TrainConfig
 
@@ -89,15 +91,7 @@ def learning_rate(config: TrainConfig, step: int) -> float:
 
 def generate(generator: torch.nn.Module, batch: TrainingPair):
     """The generator's output for a batch of single-source pairs (S = 1)."""
-    return generator(
-        batch.source_image[:, None],
-        batch.source_mask[:, None, 0],
-        batch.source_map[:, None],
-        batch.target_map,
-        [batch.flow],
-        batch.background_input,
-        guess=batch.guess,
-    )
+    return run_generator(generator, batch.source_inputs(), batch.target_inputs())
 
 
 def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: TrainConfig, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
@@ -184,9 +178,7 @@ def sample_grid(batch: TrainingPair, image: torch.Tensor, path: Path) -> None:
     """Rows of source | target body map | output | real target, as a PNG."""
     from liquidwarp.io.media import write_image
 
-    def u8(x: torch.Tensor) -> np.ndarray:
-        return ((x.float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-
+    u8 = model_to_uint8
     rows = [np.concatenate([u8(batch.source_image[i]), u8(batch.target_map[i]), u8(image[i]), u8(batch.target_image[i])], axis=1) for i in range(len(image))]
     write_image(path, np.concatenate(rows, axis=0))
 
@@ -200,7 +192,7 @@ def train(
     from tqdm import tqdm
 
     from liquidwarp.body.model import BodyModel
-    from liquidwarp.data.pairs import SyntheticPairs
+    from liquidwarp.data.datasets import SyntheticPairs
     from liquidwarp.data.prepared import RealPairs
 
     rank, world = _dist()

@@ -68,9 +68,10 @@ def hide_patches(valid: torch.Tensor, rng: np.random.Generator, count: int, radi
 def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, config: PersonalizeConfig = PersonalizeConfig()):
     """One training pair from the prepared sources (``PreparedSource`` list, one person), and the
     (B, 1, H, W) mask of the target pixels hidden from its flow."""
-    from liquidwarp.data.pairs import blank_background, make_pair
+    from liquidwarp.data.pairs import make_pair
     from liquidwarp.geometry.crops import crop_camera, crop_image
-    from liquidwarp.tasks.methods import to_uint8
+    from liquidwarp.io.images import unit_to_uint8
+    from liquidwarp.warping.composite import blank_background
 
     k = int(rng.integers(len(sources)))
     j = int(rng.integers(len(sources))) if len(sources) > 1 and rng.random() < 0.5 else k
@@ -80,11 +81,11 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
     side = size * float(rng.uniform(1 - zoom, 1 + zoom))
     x0, y0 = (size - side) / 2 + rng.uniform(-0.5, 0.5, size=2) * zoom * size
     crop = (float(x0), float(y0), side)
-    target_image = crop_image(to_uint8(target.image), crop, size)
+    target_image = crop_image(unit_to_uint8(target.image), crop, size)
     target_camera = crop_camera(target.camera, crop, size)
     pair = make_pair(
         body, codes,
-        to_uint8(source.image), source.params, source.camera,
+        unit_to_uint8(source.image), source.params, source.camera,
         target_image, jittered(target.params, rng, config.jitter), target_camera,
         background_from_target=True,
     )  # fmt: skip

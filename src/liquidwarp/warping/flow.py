@@ -141,9 +141,9 @@ def merge_sources(warped: torch.Tensor, valid: torch.Tensor, weights: torch.Tens
     """Blend several warped sources per pixel, each where it is valid.
 
     Args:
-        warped: (S, B, C, H, W) each source warped to the target by its own field.
-        valid: (S, B, H, W) bool validity of each source's field.
-        weights: optional (S, B, H, W) non-negative preference per source (e.g. how frontally the
+        warped: (B, S, C, H, W) each source warped to the target by its own field.
+        valid: (B, S, H, W) bool validity of each source's field.
+        weights: optional (B, S, H, W) non-negative preference per source (e.g. how frontally the
             source saw the surface point); uniform when None.
     Returns:
         (B, C, H, W) the weighted mean over valid sources (zero where none is valid) and
@@ -152,6 +152,6 @@ def merge_sources(warped: torch.Tensor, valid: torch.Tensor, weights: torch.Tens
     w = valid.to(warped.dtype)
     if weights is not None:
         w = w * weights.to(warped.dtype)
-    total = w.sum(0)
-    merged = (warped * w[:, :, None]).sum(0) / total.clamp(min=1e-8)[:, None]
+    total = w.sum(1)
+    merged = (warped * w[:, :, None]).sum(1) / total.clamp(min=1e-8)[:, None]
     return merged, total > 0

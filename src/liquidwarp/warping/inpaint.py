@@ -44,6 +44,7 @@ import numba
 import numpy as np
 
 METHODS = ("telea", "patch")
+HOLE_DILATION = 0.03  # of the view's side: how far past the person mask the background is redone
 TELEA_RADIUS = 0.03  # of the image's shorter side: OpenCV's neighbourhood radius (at least 3 px)
 PATCH_SIZE = 7  # side of the square patches matched and voted, pixels (odd)
 COARSEST_SIDE = 48  # the pyramid stops halving once the shorter side would fall below this
@@ -64,7 +65,7 @@ def dilate_hole(hole: np.ndarray, radius: int) -> np.ndarray:
     """(H, W) bool -> (H, W) bool grown by a disc of ``radius`` pixels (0: unchanged).
 
     Person masks stop short of hair, shadows and blur at the person's edge; the pipeline grows
-    them by ``0.03 x`` the image side before filling (``tasks.methods.INPAINT_DILATION``)."""
+    them by ``0.03 x`` the image side before filling (``HOLE_DILATION``)."""
     _check_mask(hole, "hole")
     if radius <= 0:
         return hole.copy()

@@ -71,7 +71,7 @@ def build_app(folders: Folders, example: ExampleFiles):
     """The page (a ``gradio.Blocks``), not yet queued or launched."""
     gr = require_gradio()
     from liquidwarp.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_path
-    from liquidwarp.tasks import METHODS
+    from liquidwarp.methods import METHODS
 
     @contextmanager
     def page_errors():

@@ -1,7 +1,7 @@
 """Completing a baked texture where no source photo sees the body: the back, the far side, the
 back of the head.
 
-A texture baked from photos (:mod:`liquidwarp.rendering.bake`) knows only the texels the photos
+A texture baked from photos (:mod:`liquidwarp.warping.bake`) knows only the texels the photos
 show. The rest is guessed from surface correspondences on the rest mesh, found once per topology
 and texture size (:func:`surface_correspondences`), in this order of preference for each unseen
 texel (:func:`complete_texture`):
@@ -461,7 +461,7 @@ class SeenPhoto(Protocol):
 def completed_texture(body: BodyModel, photos: Sequence[SeenPhoto], atlas: UVAtlas) -> torch.Tensor:
     """(1, 3, T, T) texture in [0, 1] baked from all ``photos`` (averaged where several see a
     texel), with the texels none of them sees completed by :func:`complete_texture`."""
-    from liquidwarp.rendering.bake import bake_texture
+    from liquidwarp.warping.bake import bake_texture
 
     textures, seens, donors = [], [], []
     for photo in photos:
