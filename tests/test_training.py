@@ -16,7 +16,7 @@ from liquidwarp.data.pairs import SyntheticPairs, TrainingPair, blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.training.checkpoint import load_bundle, load_checkpoint, save_bundle, save_checkpoint
 from liquidwarp.training.config import config_from_dict, load_config
-from liquidwarp.training.loop import Losses, build_models, discriminator_step, generate, generator_step, learning_rate
+from liquidwarp.training.loop import build_models, discriminator_step, generate, generator_step, learning_rate
 
 TINY = {
     # The paper's formulation: every parameter learns from the first step (the zero-initialised heads
@@ -41,11 +41,10 @@ def batch(dataset, body):
     return TrainingPair.collate([pairs[0], pairs[1]])
 
 
-def _losses():
-    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss
+def _loss(config):
+    from liquidwarp.losses.generator import GeneratorLoss
 
-    perceptual = PerceptualLoss()
-    return Losses(perceptual, FaceLoss(perceptual))
+    return GeneratorLoss(config.losses)
 
 
 def test_config_overrides_and_rejects_unknown_keys(tmp_path):
@@ -73,7 +72,7 @@ def test_one_step_updates_both_networks(batch):
     models = build_models(config, torch.device("cpu"))
     before_g = [p.detach().clone() for p in models.generator.parameters()]
     before_d = [p.detach().clone() for p in models.discriminator.parameters()]
-    g, image = generator_step(models, batch, _losses(), config, bf16=False)
+    g, image = generator_step(models, batch, _loss(config), bf16=False)
     assert set(g) == {"g_adversarial", "g_reconstruction", "g_perceptual", "g_face", "g_mask", "g_mask_total_variation", "g_pixel", "g_total"}
     assert all(torch.isfinite(torch.tensor(v)) for v in g.values())
     d = discriminator_step(models, batch, image, bf16=False)
@@ -86,10 +85,10 @@ def test_one_step_updates_both_networks(batch):
 def test_a_fixed_tiny_batch_is_overfitted(batch):
     config = config_from_dict({**TINY, "optim": {"lr": 1e-3, "batch_size": 2}})
     models = build_models(config, torch.device("cpu"))
-    losses = _losses()
+    loss = _loss(config)
     history = []
     for _ in range(20):
-        g, image = generator_step(models, batch, losses, config, bf16=False)
+        g, image = generator_step(models, batch, loss, bf16=False)
         discriminator_step(models, batch, image, bf16=False)
         history.append(g)
     start, end = history[0], history[-1]
@@ -102,7 +101,7 @@ def test_a_fixed_tiny_batch_is_overfitted(batch):
 def test_checkpoint_and_bundle_round_trips_give_identical_outputs(batch, tmp_path):
     config = config_from_dict(TINY)
     models = build_models(config, torch.device("cpu"))
-    generator_step(models, batch, _losses(), config, bf16=False)
+    generator_step(models, batch, _loss(config), bf16=False)
     save_checkpoint(tmp_path / "c.pt", models, config, step=1)
     again = build_models(config_from_dict({**TINY, "run": {"seed": 5}}), torch.device("cpu"))
     assert load_checkpoint(tmp_path / "c.pt", again, config) == 1
@@ -203,8 +202,8 @@ STEP = textwrap.dedent(
 
     from liquidwarp.data.pairs import TrainingPair
     from liquidwarp.training.config import config_from_dict
-    from liquidwarp.training.loop import Losses, build_models, generator_step
-    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss
+    from liquidwarp.training.loop import build_models, generator_step
+    from liquidwarp.losses.generator import GeneratorLoss
 
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo")
@@ -216,8 +215,7 @@ STEP = textwrap.dedent(
     models = build_models(config, torch.device("cpu"))
     models.generator = torch.nn.parallel.DistributedDataParallel(models.generator)
     models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
-    perceptual = PerceptualLoss()
-    generator_step(models, batch, Losses(perceptual, FaceLoss(perceptual)), config, bf16=False)
+    generator_step(models, batch, GeneratorLoss(config.losses), bf16=False)
     if rank == 0:
         torch.save({n: p.grad for n, p in models.generator.module.named_parameters()}, sys.argv[3])
     torch.distributed.destroy_process_group()
@@ -263,7 +261,7 @@ def test_two_gloo_processes_take_the_single_process_step(tmp_path):
 
     config = config_from_dict(changes)
     models = build_models(config, torch.device("cpu"))
-    generator_step(models, batch, _losses(), config, bf16=False)
+    generator_step(models, batch, _loss(config), bf16=False)
     single = {n: p.grad for n, p in models.generator.named_parameters()}
     assert single.keys() == distributed.keys()
     for name, grad in single.items():

@@ -25,16 +25,8 @@ import torch
 
 from liquidwarp.data.pairs import TrainingPair
 from liquidwarp.io.atomic import check_free_space, refusals_named, write_bytes_atomic
-from liquidwarp.losses.terms import (
-    FaceLoss,
-    PerceptualLoss,
-    attention_mask_loss,
-    combine_losses,
-    lsgan_discriminator_loss,
-    lsgan_generator_loss,
-    reconstruction_loss,
-    total_variation,
-)
+from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
+from liquidwarp.losses.terms import PerceptualLoss, lsgan_discriminator_loss
 from liquidwarp.networks.discriminator import PatchDiscriminator
 from liquidwarp.networks.precision import autocast
 from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
@@ -47,12 +39,6 @@ class Models:
     discriminator: torch.nn.Module
     g_optimizer: torch.optim.Optimizer
     d_optimizer: torch.optim.Optimizer
-
-
-@dataclass(frozen=True)
-class Losses:
-    perceptual: PerceptualLoss
-    face: FaceLoss
 
 
 def build_models(config: TrainConfig, device: torch.device) -> Models:
@@ -100,28 +86,19 @@ def generate(generator: torch.nn.Module, batch: TrainingPair):
     )
 
 
-def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: TrainConfig, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
-    """One G update; returns every loss term (unweighted) and the weighted total, and the
-    generated images (detached, for D's step and the samples)."""
+def generator_step(models: Models, batch: TrainingPair, loss: GeneratorLoss, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
+    """One G update with ``loss`` (its weights: the run's ``config.losses``); returns every loss
+    term (unweighted) and the weighted total, and the generated images (detached, for D's step
+    and the samples)."""
     device = batch.source_image.device
     models.g_optimizer.zero_grad(set_to_none=True)
     with autocast(device, bf16):
         out = generate(models.generator, batch)
         fake_logits = models.discriminator(out.image, batch.target_map)
-    image = out.image.float()
-    terms = {
-        "adversarial": lsgan_generator_loss(fake_logits.float()),
-        "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0].float(), batch.source_image),
-        "perceptual": losses.perceptual(image, batch.target_image),
-        "face": losses.face(image, batch.target_image, batch.head_box),
-        "mask": attention_mask_loss(out.attention.float(), batch.target_mask[:, 0]),
-        "mask_total_variation": total_variation(out.attention.float()),
-        "pixel": (image - batch.target_image).abs().mean(),
-    }
-    named = combine_losses(terms, config.losses)
+    named = loss(out, GeneratorTruth.of(batch), fake_logits)
     named["total"].backward()
     models.g_optimizer.step()
-    return {f"g_{k}": float(v.detach()) for k, v in named.items()}, image.detach()
+    return {f"g_{k}": float(v.detach()) for k, v in named.items()}, out.image.float().detach()
 
 
 def discriminator_step(models: Models, batch: TrainingPair, fake: torch.Tensor, bf16: bool) -> dict[str, float]:
@@ -240,8 +217,7 @@ def train(
         for k, root in enumerate(config.data.real)
     ]
     batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
-    perceptual = PerceptualLoss().to(device)
-    losses = Losses(perceptual, FaceLoss(perceptual))
+    loss = GeneratorLoss(config.losses, PerceptualLoss().to(device))
     log = out / "log.jsonl"
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +235,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr
         batch = next(batches).to(device)
-        g, image = generator_step(models, batch, losses, config, config.run.bf16)
+        g, image = generator_step(models, batch, loss, config.run.bf16)
         d = discriminator_step(models, batch, image, config.run.bf16)
         last = {"step": step + 1, "lr": lr, **g, **d}
         bar.update(1)
