@@ -124,7 +124,7 @@ def test_train_command_resumes_after_a_kill_to_the_same_result(dataset, tmp_path
 
     from liquidwarp.training import loop
 
-    preset.write_text(yaml.safe_dump(TINY))
+    preset.write_text(yaml.safe_dump({**TINY, "optim": {**TINY["optim"], "ema": 0.5}}))
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     args = ["train", "--config", str(preset), "--data", str(dataset)]
     assert main([*args, "--out", str(straight)]) == 0
@@ -146,10 +146,82 @@ def test_train_command_resumes_after_a_kill_to_the_same_result(dataset, tmp_path
     assert a["step"] == b["step"] == 4
     for key in a["generator"]:
         assert torch.allclose(a["generator"][key], b["generator"][key], atol=1e-6), key
+    assert a["generator_ema"].keys() == a["generator"].keys()
+    for key in a["generator_ema"]:
+        assert torch.equal(a["generator_ema"][key], b["generator_ema"][key]), key
     log = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [1, 2, 3, 4]
     assert sorted(p.name for p in (straight / "samples").iterdir()) == ["step_0000002.png", "step_0000004.png"]
     assert json.loads((straight / "config.json").read_text())["optim"]["steps"] == 4
+
+
+def test_the_moving_average_after_a_step_is_d_w0_plus_1_minus_d_w1(batch):
+    decay = 0.75
+    config = config_from_dict({**TINY, "optim": {**TINY["optim"], "ema": decay}})
+    models = build_models(config, torch.device("cpu"))
+    before = {name: p.detach().clone() for name, p in models.generator.named_parameters()}
+    generator_step(models, batch, _loss(config), bf16=False)
+    after = dict(models.generator.named_parameters())
+    average = dict(models.ema.module.named_parameters())
+    assert average.keys() == after.keys()
+    moved = 0
+    for name, weight in after.items():
+        assert torch.equal(average[name], decay * before[name] + (1 - decay) * weight.detach()), name
+        assert not average[name].requires_grad
+        moved += not torch.equal(average[name], weight)
+    assert moved > 0.9 * len(after)  # the average lags the weights
+    for (name, kept), buffer in zip(models.ema.module.named_buffers(), models.generator.buffers()):
+        assert torch.equal(kept, buffer), name
+    with pytest.raises(ValueError, match="optim.ema must be below 1"):
+        config_from_dict({"optim": {"ema": 1.0}})
+    with pytest.raises(ValueError, match="optim.ema"):
+        config_from_dict({"optim": {"ema": -0.5}})
+
+
+def test_inference_takes_the_moving_average_and_without_one_the_trained_weights(batch, tmp_path):
+    from liquidwarp.training.checkpoint import export_bundle, load_generator
+
+    for decay in (0.0, 0.5):
+        config = config_from_dict({**TINY, "optim": {**TINY["optim"], "ema": decay}})
+        models = build_models(config, torch.device("cpu"))
+        generator_step(models, batch, _loss(config), bf16=False)
+        save_checkpoint(tmp_path / f"{decay}.pt", models, config, step=1)
+        state = torch.load(tmp_path / f"{decay}.pt", weights_only=False)
+        assert ("generator_ema" in state) == (decay > 0) and (models.ema is None) == (decay == 0)
+        expected = (models.ema.module if decay else models.generator).state_dict()
+        loaded, description = load_generator(tmp_path / f"{decay}.pt")
+        assert description["ema"] == (decay > 0)
+        provenance = export_bundle(tmp_path / f"{decay}.pt", tmp_path / f"bundle-{decay}.pt")
+        assert provenance["ema"] == (decay > 0)
+        exported, _ = load_bundle(tmp_path / f"bundle-{decay}.pt")
+        for key, value in expected.items():
+            assert torch.equal(loaded.state_dict()[key], value), key
+            assert torch.equal(exported.state_dict()[key], value.half().float() if value.is_floating_point() else value), key
+        assert not torch.equal(expected["transfer_stream.head.weight"], build_models(config, torch.device("cpu")).generator.state_dict()["transfer_stream.head.weight"])
+
+
+def test_a_checkpoint_without_a_moving_average_resumes_with_one_started_at_its_weights(dataset, tmp_path):
+    import yaml
+
+    plain = config_from_dict({**TINY, "data": {"synthetic": [str(dataset)]}})
+    models = build_models(plain, torch.device("cpu"))
+    with torch.no_grad():  # other weights than the seed's, which the resumed run starts from too
+        for parameter in models.generator.parameters():
+            parameter.add_(0.01)
+    (tmp_path / "run").mkdir()
+    save_checkpoint(tmp_path / "run" / "checkpoint.pt", models, plain, step=3)
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    del state["config"]["optim"]["ema"]  # as written before the setting existed
+    torch.save(state, tmp_path / "run" / "checkpoint.pt")
+    preset = tmp_path / "ema.yaml"
+    preset.write_text(yaml.safe_dump({**TINY, "optim": {**TINY["optim"], "ema": 0.5}}))
+    assert main(["train", "--config", str(preset), "--data", str(dataset), "--out", str(tmp_path / "run"), "--resume"]) == 0
+    resumed = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert resumed["step"] == 4 and resumed["config"]["optim"]["ema"] == 0.5
+    for key, start in state["generator"].items():  # one step from the checkpoint's weights
+        now = resumed["generator"][key]
+        expected = 0.5 * start + (1 - 0.5) * now if start.is_floating_point() else now
+        assert torch.equal(resumed["generator_ema"][key], expected), key
 
 
 def test_train_command_refuses_bad_input(dataset, tmp_path, capsys):

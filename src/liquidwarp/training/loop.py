@@ -2,10 +2,12 @@
 checkpoints that survive a kill, logs of every loss term, sample grids, and DDP under torchrun.
 
 One step (ICCV 2019, section 3.3): the generator re-poses the source of each pair into the target
-body; its loss is the weighted sum (``LossWeights``) of the LSGAN term of D on (output, C_t), the
+body; its loss (``GeneratorLoss``) is the weighted sum (``LossWeights``) of the LSGAN term of D on (output, C_t), the
 L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the output to the real target
 frame, the same on head crops, and the attention's L1 to the target body mask plus its total
 variation. Then D takes an LSGAN step on real (target frame, C_t) against the detached output.
+With ``optim.ema`` > 0 a moving average of G's weights follows each G step; it is what the
+sample grids show, and what the checkpoint gives for inference.
 
 Multi-process: started by ``torchrun``, each process trains on its own pairs (the pair indices of
 a step are spread over the ranks) and DDP averages the gradients; rank 0 writes logs, samples and
@@ -31,6 +33,7 @@ from liquidwarp.networks.discriminator import PatchDiscriminator
 from liquidwarp.networks.precision import autocast
 from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
 from liquidwarp.training.config import TrainConfig
+from liquidwarp.training.ema import MovingAverage
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Models:
     discriminator: torch.nn.Module
     g_optimizer: torch.optim.Optimizer
     d_optimizer: torch.optim.Optimizer
+    ema: MovingAverage | None = None  # the moving average of G's weights (optim.ema > 0)
 
 
 def build_models(config: TrainConfig, device: torch.device) -> Models:
@@ -51,6 +55,7 @@ def build_models(config: TrainConfig, device: torch.device) -> Models:
         discriminator,
         torch.optim.Adam(generator.parameters(), lr=config.optim.lr, betas=betas),
         torch.optim.Adam(discriminator.parameters(), lr=config.optim.lr, betas=betas),
+        MovingAverage(generator, config.optim.ema) if config.optim.ema > 0 else None,
     )
 
 
@@ -87,9 +92,9 @@ def generate(generator: torch.nn.Module, batch: TrainingPair):
 
 
 def generator_step(models: Models, batch: TrainingPair, loss: GeneratorLoss, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
-    """One G update with ``loss`` (its weights: the run's ``config.losses``); returns every loss
-    term (unweighted) and the weighted total, and the generated images (detached, for D's step
-    and the samples)."""
+    """One G update with ``loss`` (its weights: the run's ``config.losses``), then the moving
+    average's, if any; returns every loss term (unweighted) and the weighted total, and the
+    generated images (detached, for D's step and the samples)."""
     device = batch.source_image.device
     models.g_optimizer.zero_grad(set_to_none=True)
     with autocast(device, bf16):
@@ -98,6 +103,8 @@ def generator_step(models: Models, batch: TrainingPair, loss: GeneratorLoss, bf1
     named = loss(out, GeneratorTruth.of(batch), fake_logits)
     named["total"].backward()
     models.g_optimizer.step()
+    if models.ema is not None:
+        models.ema.update(models.generator)
     return {f"g_{k}": float(v.detach()) for k, v in named.items()}, out.image.float().detach()
 
 
@@ -192,6 +199,8 @@ def train(
         start_step = load_checkpoint(checkpoint, models, config)
     elif config.run.init:  # before any DDP wrapping
         models.generator.load_state_dict((init if init is not None else initial_generator(config)).state_dict(), strict=True)
+        if models.ema is not None:
+            models.ema.reset(models.generator)
     if world > 1:
         models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
         models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
@@ -246,20 +255,29 @@ def train(
                     f.write(json.dumps(last) + "\n")
                 bar.set_postfix(g=f"{g['g_total']:.3f}", d=f"{d['d_total']:.3f}")
             if (step + 1) % config.run.sample_every == 0:
-                sample_grid(batch, image, out / "samples" / f"step_{step + 1:07d}.png")
+                shown = image if models.ema is None else averaged_output(models.ema, batch, config.run.bf16)
+                sample_grid(batch, shown, out / "samples" / f"step_{step + 1:07d}.png")
             if (step + 1) % config.run.checkpoint_every == 0 or step + 1 == config.optim.steps:
                 save_checkpoint(checkpoint, models, config, step + 1)
     bar.close()
     return last
 
 
+def averaged_output(ema: MovingAverage, batch: TrainingPair, bf16: bool) -> torch.Tensor:
+    """The images the moving average of G makes of ``batch`` (float, no gradients)."""
+    with torch.no_grad(), autocast(batch.source_image.device, bf16):
+        return generate(ema.module, batch).image.float()
+
+
 def checkpoint_bytes(models: Models) -> int:
-    """About the size of a checkpoint of ``models``: weights and optimiser state (Adam keeps two
-    moments per parameter)."""
+    """About the size of a checkpoint of ``models``: weights, optimiser state (Adam keeps two
+    moments per parameter) and the moving average of G."""
     size = 0
     for module in (models.generator, models.discriminator):
         size += sum(t.numel() * t.element_size() for t in module.state_dict().values())
         size += 2 * sum(p.numel() * p.element_size() for p in module.parameters())
+    if models.ema is not None:
+        size += sum(t.numel() * t.element_size() for t in models.ema.state_dict().values())
     return size
 
 
