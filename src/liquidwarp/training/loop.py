@@ -2,12 +2,12 @@
 checkpoints that survive a kill, logs of every loss term, sample grids, and DDP under torchrun.
 
 One step (ICCV 2019, section 3.3): the generator re-poses the source of each pair into the target
-body; its loss (``GeneratorLoss``) is the weighted sum (``LossWeights``) of the LSGAN term of D on (output, C_t), the
-L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the output to the real target
-frame, the same on head crops, and the attention's L1 to the target body mask plus its total
-variation. Then D takes an LSGAN step on real (target frame, C_t) against the detached output.
-With ``optim.ema`` > 0 a moving average of G's weights follows each G step; it is what the
-sample grids show, and what the checkpoint gives for inference.
+body; its loss (``GeneratorLoss``) is the weighted sum (``LossWeights``) of the LSGAN term of D
+on (output, C_t), the L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the
+output to the real target frame, the same on head crops, and the attention's L1 to the target body
+mask plus its total variation. Then D takes an LSGAN step on real (target frame, C_t) against the
+detached output. With ``optim.ema`` > 0 a moving average of G's weights follows each G step; it
+is what the sample grids show, and what the checkpoint gives for inference.
 
 Multi-process: started by ``torchrun``, each process trains on its own pairs (the pair indices of
 a step are spread over the ranks) and DDP averages the gradients; rank 0 writes logs, samples and

@@ -9,8 +9,9 @@ Each step trains on one pair made from the sources alone, so it needs no other d
 In both, random patches of the target body are hidden from the flow (``hide``): the photo sees
 all of itself, but a new pose shows surfaces the photo does not, and those patches teach the
 network to fill them as this person looks rather than as the training people did.
-The losses are the generator's own (G_SID reconstruction, VGG19 perceptual, head crops, attention
-mask) plus an L1 to the target; no discriminator. With ``focus="hidden"`` (the default) the image
+The losses are the generator's own (``GeneratorLoss``: G_SID reconstruction, VGG19 perceptual, head
+crops, attention mask) plus an L1 to the target, weighted by ``PersonalizeConfig.weights``; no
+discriminator. With ``focus="hidden"`` (the default) the image
 losses see only the hidden patches (the output elsewhere replaced by the target): fine-tuning on
 what the photo shows would teach the network to copy its warped input, which it does already, and
 measured on the lab footage that made the re-posed frames slightly worse (see BENCHMARKS.md).
