@@ -1,5 +1,5 @@
 """`liquidwarp train` killed for real (SIGKILL, a process that can clean nothing up) after a
-checkpoint, then resumed: the weights and optimiser states equal those of a run that was never
+checkpoint, then resumed: the weights, the moving average of G and the optimiser states equal those of a run that was never
 stopped, and log.jsonl holds each step once although the killed run had logged steps past its last
 checkpoint, which the resumed run takes again."""
 
@@ -22,7 +22,7 @@ STEPS = 6
 TINY = {
     "generator": {"base_channels": 8, "downsamplings": 2, "residual_blocks": 1, "max_channels": 16, "residual": False, "attention_prior": 0.0},
     "discriminator": {"base_channels": 8, "n_layers": 2},
-    "optim": {"batch_size": 2, "steps": STEPS},
+    "optim": {"batch_size": 2, "steps": STEPS, "ema": 0.5},
     "run": {"log_every": 1, "sample_every": 100, "checkpoint_every": 2, "bf16": False},
 }
 
@@ -65,7 +65,7 @@ def test_a_training_run_killed_after_a_checkpoint_resumes_to_the_uninterrupted_r
     assert a["step"] == b["step"] == STEPS
     # Bitwise: a run's steps are a function of its config and the step (seeded weights and pairs,
     # Adam state saved whole), on the same machine with the same thread count.
-    for part in ("generator", "discriminator"):
+    for part in ("generator", "discriminator", "generator_ema"):
         assert a[part].keys() == b[part].keys()
         for key in a[part]:
             assert torch.equal(a[part][key], b[part][key]), (part, key)

@@ -18,7 +18,7 @@ from liquidwarp.warping.composite import blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.training.checkpoint import load_bundle, load_checkpoint, save_bundle, save_checkpoint
 from liquidwarp.training.config import config_from_dict, load_config
-from liquidwarp.training.loop import Losses, build_models, discriminator_step, generate, generator_step, learning_rate
+from liquidwarp.training.loop import build_models, discriminator_step, generate, generator_step, learning_rate
 
 TINY = {
     # The paper's formulation: every parameter learns from the first step (the zero-initialised heads
@@ -43,11 +43,10 @@ def batch(dataset, body):
     return TrainingPair.collate([pairs[0], pairs[1]])
 
 
-def _losses():
-    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss
+def _loss(config):
+    from liquidwarp.losses.generator import GeneratorLoss
 
-    perceptual = PerceptualLoss()
-    return Losses(perceptual, FaceLoss(perceptual))
+    return GeneratorLoss(config.losses)
 
 
 def test_config_overrides_and_rejects_unknown_keys(tmp_path):
@@ -75,7 +74,7 @@ def test_one_step_updates_both_networks(batch):
     models = build_models(config, torch.device("cpu"))
     before_g = [p.detach().clone() for p in models.generator.parameters()]
     before_d = [p.detach().clone() for p in models.discriminator.parameters()]
-    g, image = generator_step(models, batch, _losses(), config, bf16=False)
+    g, image = generator_step(models, batch, _loss(config), bf16=False)
     assert set(g) == {"g_adversarial", "g_reconstruction", "g_perceptual", "g_face", "g_mask", "g_mask_total_variation", "g_pixel", "g_total"}
     assert all(torch.isfinite(torch.tensor(v)) for v in g.values())
     d = discriminator_step(models, batch, image, bf16=False)
@@ -88,10 +87,10 @@ def test_one_step_updates_both_networks(batch):
 def test_a_fixed_tiny_batch_is_overfitted(batch):
     config = config_from_dict({**TINY, "optim": {"lr": 1e-3, "batch_size": 2}})
     models = build_models(config, torch.device("cpu"))
-    losses = _losses()
+    loss = _loss(config)
     history = []
     for _ in range(20):
-        g, image = generator_step(models, batch, losses, config, bf16=False)
+        g, image = generator_step(models, batch, loss, bf16=False)
         discriminator_step(models, batch, image, bf16=False)
         history.append(g)
     start, end = history[0], history[-1]
@@ -104,7 +103,7 @@ def test_a_fixed_tiny_batch_is_overfitted(batch):
 def test_checkpoint_and_bundle_round_trips_give_identical_outputs(batch, tmp_path):
     config = config_from_dict(TINY)
     models = build_models(config, torch.device("cpu"))
-    generator_step(models, batch, _losses(), config, bf16=False)
+    generator_step(models, batch, _loss(config), bf16=False)
     save_checkpoint(tmp_path / "c.pt", models, config, step=1)
     again = build_models(config_from_dict({**TINY, "run": {"seed": 5}}), torch.device("cpu"))
     assert load_checkpoint(tmp_path / "c.pt", again, config) == 1
@@ -127,7 +126,7 @@ def test_train_command_resumes_after_a_kill_to_the_same_result(dataset, tmp_path
 
     from liquidwarp.training import loop
 
-    preset.write_text(yaml.safe_dump(TINY))
+    preset.write_text(yaml.safe_dump({**TINY, "optim": {**TINY["optim"], "ema": 0.5}}))
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     args = ["train", "--config", str(preset), "--data", str(dataset)]
     assert main([*args, "--out", str(straight)]) == 0
@@ -149,10 +148,82 @@ def test_train_command_resumes_after_a_kill_to_the_same_result(dataset, tmp_path
     assert a["step"] == b["step"] == 4
     for key in a["generator"]:
         assert torch.allclose(a["generator"][key], b["generator"][key], atol=1e-6), key
+    assert a["generator_ema"].keys() == a["generator"].keys()
+    for key in a["generator_ema"]:
+        assert torch.equal(a["generator_ema"][key], b["generator_ema"][key]), key
     log = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [1, 2, 3, 4]
     assert sorted(p.name for p in (straight / "samples").iterdir()) == ["step_0000002.png", "step_0000004.png"]
     assert json.loads((straight / "config.json").read_text())["optim"]["steps"] == 4
+
+
+def test_the_moving_average_after_a_step_is_d_w0_plus_1_minus_d_w1(batch):
+    decay = 0.75
+    config = config_from_dict({**TINY, "optim": {**TINY["optim"], "ema": decay}})
+    models = build_models(config, torch.device("cpu"))
+    before = {name: p.detach().clone() for name, p in models.generator.named_parameters()}
+    generator_step(models, batch, _loss(config), bf16=False)
+    after = dict(models.generator.named_parameters())
+    average = dict(models.ema.module.named_parameters())
+    assert average.keys() == after.keys()
+    moved = 0
+    for name, weight in after.items():
+        assert torch.equal(average[name], decay * before[name] + (1 - decay) * weight.detach()), name
+        assert not average[name].requires_grad
+        moved += not torch.equal(average[name], weight)
+    assert moved > 0.9 * len(after)  # the average lags the weights
+    for (name, kept), buffer in zip(models.ema.module.named_buffers(), models.generator.buffers()):
+        assert torch.equal(kept, buffer), name
+    with pytest.raises(ValueError, match="optim.ema must be below 1"):
+        config_from_dict({"optim": {"ema": 1.0}})
+    with pytest.raises(ValueError, match="optim.ema"):
+        config_from_dict({"optim": {"ema": -0.5}})
+
+
+def test_inference_takes_the_moving_average_and_without_one_the_trained_weights(batch, tmp_path):
+    from liquidwarp.training.checkpoint import export_bundle, load_generator
+
+    for decay in (0.0, 0.5):
+        config = config_from_dict({**TINY, "optim": {**TINY["optim"], "ema": decay}})
+        models = build_models(config, torch.device("cpu"))
+        generator_step(models, batch, _loss(config), bf16=False)
+        save_checkpoint(tmp_path / f"{decay}.pt", models, config, step=1)
+        state = torch.load(tmp_path / f"{decay}.pt", weights_only=False)
+        assert ("generator_ema" in state) == (decay > 0) and (models.ema is None) == (decay == 0)
+        expected = (models.ema.module if decay else models.generator).state_dict()
+        loaded, description = load_generator(tmp_path / f"{decay}.pt")
+        assert description["ema"] == (decay > 0)
+        provenance = export_bundle(tmp_path / f"{decay}.pt", tmp_path / f"bundle-{decay}.pt")
+        assert provenance["ema"] == (decay > 0)
+        exported, _ = load_bundle(tmp_path / f"bundle-{decay}.pt")
+        for key, value in expected.items():
+            assert torch.equal(loaded.state_dict()[key], value), key
+            assert torch.equal(exported.state_dict()[key], value.half().float() if value.is_floating_point() else value), key
+        assert not torch.equal(expected["transfer_stream.head.weight"], build_models(config, torch.device("cpu")).generator.state_dict()["transfer_stream.head.weight"])
+
+
+def test_a_checkpoint_without_a_moving_average_resumes_with_one_started_at_its_weights(dataset, tmp_path):
+    import yaml
+
+    plain = config_from_dict({**TINY, "data": {"synthetic": [str(dataset)]}})
+    models = build_models(plain, torch.device("cpu"))
+    with torch.no_grad():  # other weights than the seed's, which the resumed run starts from too
+        for parameter in models.generator.parameters():
+            parameter.add_(0.01)
+    (tmp_path / "run").mkdir()
+    save_checkpoint(tmp_path / "run" / "checkpoint.pt", models, plain, step=3)
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    del state["config"]["optim"]["ema"]  # as written before the setting existed
+    torch.save(state, tmp_path / "run" / "checkpoint.pt")
+    preset = tmp_path / "ema.yaml"
+    preset.write_text(yaml.safe_dump({**TINY, "optim": {**TINY["optim"], "ema": 0.5}}))
+    assert main(["train", "--config", str(preset), "--data", str(dataset), "--out", str(tmp_path / "run"), "--resume"]) == 0
+    resumed = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert resumed["step"] == 4 and resumed["config"]["optim"]["ema"] == 0.5
+    for key, start in state["generator"].items():  # one step from the checkpoint's weights
+        now = resumed["generator"][key]
+        expected = 0.5 * start + (1 - 0.5) * now if start.is_floating_point() else now
+        assert torch.equal(resumed["generator_ema"][key], expected), key
 
 
 def test_train_command_refuses_bad_input(dataset, tmp_path, capsys):
@@ -205,8 +276,8 @@ STEP = textwrap.dedent(
 
     from liquidwarp.data.pairs import TrainingPair
     from liquidwarp.training.config import config_from_dict
-    from liquidwarp.training.loop import Losses, build_models, generator_step
-    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss
+    from liquidwarp.training.loop import build_models, generator_step
+    from liquidwarp.losses.generator import GeneratorLoss
 
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo")
@@ -218,8 +289,7 @@ STEP = textwrap.dedent(
     models = build_models(config, torch.device("cpu"))
     models.generator = torch.nn.parallel.DistributedDataParallel(models.generator)
     models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
-    perceptual = PerceptualLoss()
-    generator_step(models, batch, Losses(perceptual, FaceLoss(perceptual)), config, bf16=False)
+    generator_step(models, batch, GeneratorLoss(config.losses), bf16=False)
     if rank == 0:
         torch.save({n: p.grad for n, p in models.generator.module.named_parameters()}, sys.argv[3])
     torch.distributed.destroy_process_group()
@@ -266,7 +336,7 @@ def test_two_gloo_processes_take_the_single_process_step(tmp_path):
 
     config = config_from_dict(changes)
     models = build_models(config, torch.device("cpu"))
-    generator_step(models, batch, _losses(), config, bf16=False)
+    generator_step(models, batch, _loss(config), bf16=False)
     single = {n: p.grad for n, p in models.generator.named_parameters()}
     assert single.keys() == distributed.keys()
     for name, grad in single.items():

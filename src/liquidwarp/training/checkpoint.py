@@ -1,7 +1,9 @@
-"""Checkpoints: one dict (format version, resolved config, weights, optimiser states, step),
-written atomically so a kill never leaves a half-written file; DDP wrappers are removed first and
-weights load with ``strict=True``. The inference bundle (generator weights in fp16 + its config)
-is separate from the training state.
+"""Checkpoints: one dict (format version, resolved config, weights, optimiser states, step, and
+the moving average of the generator's weights when the run keeps one), written atomically so a kill
+never leaves a half-written file; DDP wrappers are removed first and weights load with
+``strict=True``. The inference bundle (generator weights in fp16 + its config) is separate from
+the training state. The generator a checkpoint gives for inference (:func:`load_generator`,
+:func:`export_bundle`) is that moving average when there is one, else the trained weights.
 """
 
 from __future__ import annotations
@@ -12,15 +14,12 @@ from pathlib import Path
 import torch
 
 from liquidwarp.io.atomic import atomic_file
+from liquidwarp.training.ema import unwrap as _unwrap
 
 FORMAT = "liquidwarp-checkpoint"
 VERSION = 1
 BUNDLE_FORMAT = "liquidwarp-generator"
 BUNDLE_VERSION = 1
-
-
-def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
-    return module.module if isinstance(module, torch.nn.parallel.DistributedDataParallel) else module
 
 
 def _save(data: dict, path: Path) -> None:
@@ -41,6 +40,8 @@ def save_checkpoint(path: Path, models, config, step: int) -> None:
         "g_optimizer": models.g_optimizer.state_dict(),
         "d_optimizer": models.d_optimizer.state_dict(),
     }
+    if models.ema is not None:
+        state["generator_ema"] = models.ema.state_dict()
     _save(state, path)
 
 
@@ -75,13 +76,16 @@ def read_checkpoint(path: Path) -> dict:
 
 def load_checkpoint(path: Path, models, config) -> int:
     """Load ``path`` into ``models`` (built from ``config``); returns the step to continue from.
-    The checkpoint's network settings must equal ``config``'s."""
+    The checkpoint's network settings must equal ``config``'s. A run that keeps a moving average
+    of G takes the checkpoint's, or, from a checkpoint without one, starts it at G's weights."""
     state = read_checkpoint(path)
     for part in ("generator", "discriminator"):
         if state["config"][part] != config.to_dict()[part]:
             raise ValueError(f"{path}: its {part} settings differ from this run's ({state['config'][part]} vs {config.to_dict()[part]})")
     _unwrap(models.generator).load_state_dict(state["generator"], strict=True)
     _unwrap(models.discriminator).load_state_dict(state["discriminator"], strict=True)
+    if models.ema is not None:
+        models.ema.load_state_dict(inference_weights(state))  # without a saved average: G's weights
     models.g_optimizer.load_state_dict(state["g_optimizer"])
     models.d_optimizer.load_state_dict(state["d_optimizer"])
     return int(state["step"])
@@ -126,20 +130,27 @@ def load_generator(path: Path, device: str | torch.device = "cpu"):
         raise ValueError(f"{path}: neither a {BUNDLE_FORMAT} bundle nor a {FORMAT} v{VERSION} file")
     state = _check_state(path, state)
     generator = GeneratorConfig(**state["config"]["generator"]).build()
-    generator.load_state_dict(state["generator"], strict=True)
-    return generator.eval().to(device), {"checkpoint": str(path), "step": int(state["step"]), "config": state["config"]}
+    generator.load_state_dict(inference_weights(state), strict=True)
+    return generator.eval().to(device), {"checkpoint": str(path), "step": int(state["step"]), "config": state["config"], "ema": "generator_ema" in state}
+
+
+def inference_weights(state: dict) -> dict[str, torch.Tensor]:
+    """The generator weights of a checkpoint dict to infer with: the moving average when the run
+    kept one (``optim.ema`` > 0), else the trained weights."""
+    return state.get("generator_ema", state["generator"])
 
 
 def export_bundle(checkpoint: Path, out: Path) -> dict:
-    """Write the generator of a training ``checkpoint`` as an inference bundle at ``out``; returns
-    the provenance stored with it (source file, step, the run's whole config, library version)."""
+    """Write the generator of a training ``checkpoint`` (its :func:`inference_weights`) as an
+    inference bundle at ``out``; returns the provenance stored with it (source file, step, the
+    run's whole config, whether the weights are the moving average, library version)."""
     from liquidwarp import __version__
     from liquidwarp.networks.generator import GeneratorConfig
 
     state = read_checkpoint(checkpoint)
     config = GeneratorConfig(**state["config"]["generator"])
     generator = config.build()
-    generator.load_state_dict(state["generator"], strict=True)
-    provenance = {"checkpoint": Path(checkpoint).name, "step": int(state["step"]), "config": state["config"], "liquidwarp": __version__}
+    generator.load_state_dict(inference_weights(state), strict=True)
+    provenance = {"checkpoint": Path(checkpoint).name, "step": int(state["step"]), "config": state["config"], "ema": "generator_ema" in state, "liquidwarp": __version__}
     save_bundle(out, generator, config, provenance)
     return provenance

@@ -31,6 +31,7 @@ class OptimConfig:
     batch_size: int = 4  # pairs per step and process (the paper: 4)
     steps: int = 20000  # optimiser steps in all
     decay_from: float = 1 / 6  # fraction of the run after which the lr falls linearly to 0 (paper: 30 epochs, decay over the last 25)
+    ema: float = 0.0  # decay of a moving average of G's weights, updated after each G step, saved in checkpoints and used for inference (0: none; e.g. 0.999 for runs of well over 1,000 steps)
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,16 @@ def _between(low: float, high: float) -> Callable[[str, Any], None]:
     return lambda name, value: check_range(value, name, low, high)
 
 
-def _adam_beta(name: str, value: float) -> None:
-    check_range(value, name, low=0)
-    if value >= 1:
-        raise ValueError(f"{name} must be below 1 (Adam's moving averages), got {value:g}")
+def _below_one(why: str) -> Callable[[str, Any], None]:
+    def check(name: str, value: float) -> None:
+        check_range(value, name, low=0)
+        if value >= 1:
+            raise ValueError(f"{name} must be below 1 ({why}), got {value:g}")
+
+    return check
+
+
+_adam_beta = _below_one("Adam's moving averages")
 
 
 def _one_of(*choices: str) -> Callable[[str, Any], None]:
@@ -141,6 +148,7 @@ _RULES: dict[str, Callable[[str, Any], None]] = {
     "optim.batch_size": _at_least(1),
     "optim.steps": _at_least(1),
     "optim.decay_from": _between(0, 1),
+    "optim.ema": _below_one("the decay of a moving average; 0 keeps none"),
     "data.novel_view": _between(0, 1),
     "data.size": _data_size,
     "data.workers": _at_least(0),
@@ -193,8 +201,10 @@ def load_config(path: str | Path) -> TrainConfig:
     return config_from_dict(data if data is not None else {})
 
 
-# Settings that a resumed run may change: they do not alter what is computed.
-RESUMABLE = frozenset({"optim.steps", "run.device", "run.log_every", "run.sample_every", "run.checkpoint_every", "data.workers"})
+# Settings that a resumed run may change: they do not alter what is computed (optim.ema: not what
+# G and D learn; a run resumed with another decay, or from a checkpoint without an average, starts
+# or continues its average from there).
+RESUMABLE = frozenset({"optim.steps", "optim.ema", "run.device", "run.log_every", "run.sample_every", "run.checkpoint_every", "data.workers"})
 
 
 def _flatten(values: dict[str, Any], where: str = "") -> dict[str, Any]:

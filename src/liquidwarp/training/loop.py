@@ -2,10 +2,12 @@
 checkpoints that survive a kill, logs of every loss term, sample grids, and DDP under torchrun.
 
 One step (ICCV 2019, section 3.3): the generator re-poses the source of each pair into the target
-body; its loss is the weighted sum (``LossWeights``) of the LSGAN term of D on (output, C_t), the
-L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the output to the real target
-frame, the same on head crops, and the attention's L1 to the target body mask plus its total
-variation. Then D takes an LSGAN step on real (target frame, C_t) against the detached output.
+body; its loss (``GeneratorLoss``) is the weighted sum (``LossWeights``) of the LSGAN term of D
+on (output, C_t), the L1 of G_SID's source reconstruction, the VGG19 perceptual distance of the
+output to the real target frame, the same on head crops, and the attention's L1 to the target body
+mask plus its total variation. Then D takes an LSGAN step on real (target frame, C_t) against the
+detached output. With ``optim.ema`` > 0 a moving average of G's weights follows each G step; it
+is what the sample grids show, and what the checkpoint gives for inference.
 
 Multi-process: started by ``torchrun``, each process trains on its own pairs (the pair indices of
 a step are spread over the ranks) and DDP averages the gradients; rank 0 writes logs, samples and
@@ -26,21 +28,14 @@ import torch
 from liquidwarp.data.pairs import TrainingPair
 from liquidwarp.io.images import model_to_uint8
 from liquidwarp.io.atomic import check_free_space, refusals_named, write_bytes_atomic
-from liquidwarp.losses.terms import (
-    FaceLoss,
-    PerceptualLoss,
-    attention_mask_loss,
-    combine_losses,
-    lsgan_discriminator_loss,
-    lsgan_generator_loss,
-    reconstruction_loss,
-    total_variation,
-)
+from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
+from liquidwarp.losses.terms import PerceptualLoss, lsgan_discriminator_loss
 from liquidwarp.networks.discriminator import PatchDiscriminator
 from liquidwarp.networks.precision import autocast
 from liquidwarp.scene.inputs import run_generator
 from liquidwarp.training.checkpoint import load_checkpoint, save_checkpoint
 from liquidwarp.training.config import TrainConfig
+from liquidwarp.training.ema import MovingAverage
 
 
 @dataclass
@@ -49,12 +44,7 @@ class Models:
     discriminator: torch.nn.Module
     g_optimizer: torch.optim.Optimizer
     d_optimizer: torch.optim.Optimizer
-
-
-@dataclass(frozen=True)
-class Losses:
-    perceptual: PerceptualLoss
-    face: FaceLoss
+    ema: MovingAverage | None = None  # the moving average of G's weights (optim.ema > 0)
 
 
 def build_models(config: TrainConfig, device: torch.device) -> Models:
@@ -67,6 +57,7 @@ def build_models(config: TrainConfig, device: torch.device) -> Models:
         discriminator,
         torch.optim.Adam(generator.parameters(), lr=config.optim.lr, betas=betas),
         torch.optim.Adam(discriminator.parameters(), lr=config.optim.lr, betas=betas),
+        MovingAverage(generator, config.optim.ema) if config.optim.ema > 0 else None,
     )
 
 
@@ -94,28 +85,21 @@ def generate(generator: torch.nn.Module, batch: TrainingPair):
     return run_generator(generator, batch.source_inputs(), batch.target_inputs())
 
 
-def generator_step(models: Models, batch: TrainingPair, losses: Losses, config: TrainConfig, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
-    """One G update; returns every loss term (unweighted) and the weighted total, and the
+def generator_step(models: Models, batch: TrainingPair, loss: GeneratorLoss, bf16: bool) -> tuple[dict[str, float], torch.Tensor]:
+    """One G update with ``loss`` (its weights: the run's ``config.losses``), then the moving
+    average's, if any; returns every loss term (unweighted) and the weighted total, and the
     generated images (detached, for D's step and the samples)."""
     device = batch.source_image.device
     models.g_optimizer.zero_grad(set_to_none=True)
     with autocast(device, bf16):
         out = generate(models.generator, batch)
         fake_logits = models.discriminator(out.image, batch.target_map)
-    image = out.image.float()
-    terms = {
-        "adversarial": lsgan_generator_loss(fake_logits.float()),
-        "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0].float(), batch.source_image),
-        "perceptual": losses.perceptual(image, batch.target_image),
-        "face": losses.face(image, batch.target_image, batch.head_box),
-        "mask": attention_mask_loss(out.attention.float(), batch.target_mask[:, 0]),
-        "mask_total_variation": total_variation(out.attention.float()),
-        "pixel": (image - batch.target_image).abs().mean(),
-    }
-    named = combine_losses(terms, config.losses)
+    named = loss(out, GeneratorTruth.of(batch), fake_logits)
     named["total"].backward()
     models.g_optimizer.step()
-    return {f"g_{k}": float(v.detach()) for k, v in named.items()}, image.detach()
+    if models.ema is not None:
+        models.ema.update(models.generator)
+    return {f"g_{k}": float(v.detach()) for k, v in named.items()}, out.image.float().detach()
 
 
 def discriminator_step(models: Models, batch: TrainingPair, fake: torch.Tensor, bf16: bool) -> dict[str, float]:
@@ -207,6 +191,8 @@ def train(
         start_step = load_checkpoint(checkpoint, models, config)
     elif config.run.init:  # before any DDP wrapping
         models.generator.load_state_dict((init if init is not None else initial_generator(config)).state_dict(), strict=True)
+        if models.ema is not None:
+            models.ema.reset(models.generator)
     if world > 1:
         models.generator = torch.nn.parallel.DistributedDataParallel(models.generator, find_unused_parameters=False)
         models.discriminator = torch.nn.parallel.DistributedDataParallel(models.discriminator)
@@ -232,8 +218,7 @@ def train(
         for k, root in enumerate(config.data.real)
     ]
     batches = step_batches(_Interleaved(datasets), config.optim.batch_size, range(start_step, config.optim.steps), config.data.workers, rank, world)
-    perceptual = PerceptualLoss().to(device)
-    losses = Losses(perceptual, FaceLoss(perceptual))
+    loss = GeneratorLoss(config.losses, PerceptualLoss().to(device))
     log = out / "log.jsonl"
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -251,7 +236,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr
         batch = next(batches).to(device)
-        g, image = generator_step(models, batch, losses, config, config.run.bf16)
+        g, image = generator_step(models, batch, loss, config.run.bf16)
         d = discriminator_step(models, batch, image, config.run.bf16)
         last = {"step": step + 1, "lr": lr, **g, **d}
         bar.update(1)
@@ -262,20 +247,29 @@ def train(
                     f.write(json.dumps(last) + "\n")
                 bar.set_postfix(g=f"{g['g_total']:.3f}", d=f"{d['d_total']:.3f}")
             if (step + 1) % config.run.sample_every == 0:
-                sample_grid(batch, image, out / "samples" / f"step_{step + 1:07d}.png")
+                shown = image if models.ema is None else averaged_output(models.ema, batch, config.run.bf16)
+                sample_grid(batch, shown, out / "samples" / f"step_{step + 1:07d}.png")
             if (step + 1) % config.run.checkpoint_every == 0 or step + 1 == config.optim.steps:
                 save_checkpoint(checkpoint, models, config, step + 1)
     bar.close()
     return last
 
 
+def averaged_output(ema: MovingAverage, batch: TrainingPair, bf16: bool) -> torch.Tensor:
+    """The images the moving average of G makes of ``batch`` (float, no gradients)."""
+    with torch.no_grad(), autocast(batch.source_image.device, bf16):
+        return generate(ema.module, batch).image.float()
+
+
 def checkpoint_bytes(models: Models) -> int:
-    """About the size of a checkpoint of ``models``: weights and optimiser state (Adam keeps two
-    moments per parameter)."""
+    """About the size of a checkpoint of ``models``: weights, optimiser state (Adam keeps two
+    moments per parameter) and the moving average of G."""
     size = 0
     for module in (models.generator, models.discriminator):
         size += sum(t.numel() * t.element_size() for t in module.state_dict().values())
         size += 2 * sum(p.numel() * p.element_size() for p in module.parameters())
+    if models.ema is not None:
+        size += sum(t.numel() * t.element_size() for t in models.ema.state_dict().values())
     return size
 
 

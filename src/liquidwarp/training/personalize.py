@@ -9,8 +9,9 @@ Each step trains on one pair made from the sources alone, so it needs no other d
 In both, random patches of the target body are hidden from the flow (``hide``): the photo sees
 all of itself, but a new pose shows surfaces the photo does not, and those patches teach the
 network to fill them as this person looks rather than as the training people did.
-The losses are the generator's own (G_SID reconstruction, VGG19 perceptual, head crops, attention
-mask) plus an L1 to the target; no discriminator. With ``focus="hidden"`` (the default) the image
+The losses are the generator's own (``GeneratorLoss``: G_SID reconstruction, VGG19 perceptual, head
+crops, attention mask) plus an L1 to the target, weighted by ``PersonalizeConfig.weights``; no
+discriminator. With ``focus="hidden"`` (the default) the image
 losses see only the hidden patches (the output elsewhere replaced by the target): fine-tuning on
 what the photo shows would teach the network to copy its warped input, which it does already, and
 measured on the lab footage that made the re-posed frames slightly worse (see BENCHMARKS.md).
@@ -42,6 +43,7 @@ class PersonalizeConfig:
     focus: str = "hidden"  # the image losses see: "hidden" (only the hidden patches; elsewhere the output is replaced by the target) or "all"
     jitter: float = 0.0  # > 0: the target body the flow and body map come from is the fitted one moved by noise (joint rotations: this std in radians; the body: this std x 0.4 in metres), as a fit's errors on a new frame
     seed: int = 0
+    weights: LossWeights = PERSONALIZE_WEIGHTS  # the generator's loss weights (no adversarial term: there is no discriminator)
 
     def __post_init__(self) -> None:
         if self.focus not in ("hidden", "all"):
@@ -121,7 +123,8 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
     mode, seconds taken)."""
     from tqdm import tqdm
 
-    from liquidwarp.losses.terms import FaceLoss, PerceptualLoss, attention_mask_loss, combine_losses, reconstruction_loss, total_variation
+    from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
+    from liquidwarp.losses.terms import PerceptualLoss
     from liquidwarp.rendering.correspondence import surface_codes
     from liquidwarp.networks.precision import autocast, bf16_helps
     from liquidwarp.training.loop import generate
@@ -130,8 +133,7 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
     tuned = copy.deepcopy(generator).train()
     device = next(tuned.parameters()).device
     optimizer = torch.optim.Adam(tuned.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    perceptual = PerceptualLoss().to(device)
-    face = FaceLoss(perceptual)
+    loss = GeneratorLoss(config.weights, PerceptualLoss().to(device))
     codes = surface_codes(body.rest_vertices)
     rng = np.random.default_rng(config.seed)
     bf16 = bf16_helps(device)
@@ -141,17 +143,8 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
         optimizer.zero_grad(set_to_none=True)
         with autocast(device, bf16):
             out = generate(tuned, batch)
-        image, attention = out.image.float(), out.attention.float()
-        if config.focus == "hidden":  # what the photo shows is copied already: learn only what it hides
-            image = torch.where(hidden, image, batch.target_image)
-        terms = {
-            "reconstruction": reconstruction_loss(out.source_reconstruction[:, 0].float(), batch.source_image),
-            "perceptual": perceptual(image, batch.target_image),
-            "face": face(image, batch.target_image, batch.head_box),
-            "mask": attention_mask_loss(attention, batch.target_mask[:, 0]),
-            "mask_total_variation": total_variation(attention),
-            "pixel": (image - batch.target_image).abs().mean() if config.focus == "all" else (image - batch.target_image).abs().sum() / (3 * hidden.sum()).clamp(min=1),
-        }
-        combine_losses(terms, PERSONALIZE_WEIGHTS)["total"].backward()
+        # focus "hidden": what the photo shows is copied already, so learn only what it hides
+        focus = hidden if config.focus == "hidden" else None
+        loss(out, GeneratorTruth.of(batch), focus=focus)["total"].backward()
         optimizer.step()
     return tuned.eval(), time.perf_counter() - start
