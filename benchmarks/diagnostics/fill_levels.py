@@ -11,31 +11,35 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import liquidwarp.networks.generator as gen
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.evaluation import open_evaluation_data
+from liquidwarp.methods.lwg import LwgOptions
 from liquidwarp.metrics.protocols import make_trials
 from liquidwarp.tasks.evaluate import generate
+from liquidwarp.warping.fill import push_pull_fill
+from liquidwarp.warping.flow import merge_sources, warp
 
 records = []  # per rendered frame: (unseen body pixels, body pixels, push-pull fill, guess) at the output's size
-_fill = gen.fill_unseen_body
 
 
-def recording_fill(image, seen, target_map, region=None, guess=None):
-    person = (target_map > -1 + 1e-3).any(dim=1)  # the target body's pixels, as fill_unseen_body finds them
-    hole = (person & ~seen)[0].cpu().numpy()
-    push = gen.push_pull_fill(image.float(), (~seen)[:, None].float())[0]
-    level = lambda x: ((x.float().clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).cpu().numpy()
-    records.append((hole, person[0].cpu().numpy(), level(push), None if guess is None else level(guess[0])))
-    return _fill(image, seen, target_map, region, guess)
+def level(x: torch.Tensor) -> np.ndarray:
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).cpu().numpy()
 
 
-gen.fill_unseen_body = recording_fill
+def record(encoded, inputs) -> None:
+    """G_TSF's unseen-body input, as the generator makes it (``fill_unseen_body``)."""
+    warped = torch.stack([warp(encoded.foreground[:, i].float(), f) for i, f in enumerate(inputs.flows)], dim=1)
+    merged, seen = merge_sources(warped, torch.stack([f.valid for f in inputs.flows], dim=1))
+    hole = (inputs.mask & ~seen)[0].cpu().numpy()
+    push = push_pull_fill(merged, (~seen)[:, None].float())[0]
+    records.append((hole, inputs.mask[0].cpu().numpy(), level(push), None if inputs.guess is None else level(inputs.guess[0])))
+
+
 body = BodyModel()
 data = open_evaluation_data(Path(sys.argv[1]) / "synthetic-data", body, None, False)
 trials = make_trials("self-imitation", [s.found for s in data.subjects], [s.views for s in data.subjects], 2)
 subject = np.concatenate([[t.source.subject] * len(t.targets) for t in trials])
-out = generate(body, data, trials, "lwg", 256, progress=False)
+out = generate(body, data, trials, "lwg", 256, progress=False, options=LwgOptions(on_frame=record))
 assert len(records) == len(out.frames), (len(records), len(out.frames))
 for k in np.unique(subject):
     rows = [i for i in np.nonzero(subject == k)[0] if records[i][0].any()]

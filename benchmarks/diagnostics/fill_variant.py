@@ -8,19 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-import liquidwarp.tasks.methods as methods
+from liquidwarp.methods.lwg import LwgOptions
 from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
 
-_init = methods.LiquidWarpingRenderer.__init__
-
-
-def _without_guess(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    self.fill = None  # render() then passes no guess: push-pull fill only
-
-
-methods.LiquidWarpingRenderer.__init__ = _without_guess
 metrics = ("ssim", "psnr", "vgg19_perceptual", "fid_inception_pool3")
-result = evaluate(Path(sys.argv[1]), EvaluationConfig(sys.argv[2], "lwg", metrics=metrics), progress=False)
+result = evaluate(Path(sys.argv[1]), EvaluationConfig(sys.argv[2], "lwg", metrics=metrics), progress=False, options=LwgOptions(guess=False))
 print({name: entry["value"] for name, entry in result["metrics"].items()})
 Path(sys.argv[3]).write_text(json.dumps(result, indent=2))

@@ -5,7 +5,6 @@ STEPS:JITTER:FOCUS[:SEED]. Usage: python personal_jitter.py 60:0.05:all 60:0.1:h
 """
 
 import sys
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -14,9 +13,8 @@ import torch
 from lab_scene import lab_scene
 from liquidwarp.metrics.registry import METRICS
 from liquidwarp.tasks.evaluate import generate
-from liquidwarp.training import personalize as tuning
+from liquidwarp.training.personalize import PersonalizeConfig
 
-BASE = tuning.PersonalizeConfig
 scene = lab_scene()
 body, data, trial, masks = scene.body, scene.data, scene.trial, scene.target_masks
 band = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((25, 25), np.uint8)).astype(bool) & ~m for m in masks])
@@ -35,6 +33,6 @@ def report(name: str, frames: np.ndarray) -> None:
 report("lwg", np.stack(generate(body, data, [trial], "lwg", 256, progress=False).frames).astype(np.float32))
 for variant in sys.argv[1:]:
     steps, jitter, focus, *seed = variant.split(":")
-    tuning.PersonalizeConfig = lambda steps, jitter=float(jitter), focus=focus, seed=int(seed[0]) if seed else 0: BASE(steps=steps, jitter=jitter, focus=focus, seed=seed)
-    frames = np.stack(generate(body, data, [trial], "lwg", 256, progress=False, personalize=int(steps)).frames).astype(np.float32)
+    config = PersonalizeConfig(steps=int(steps), jitter=float(jitter), focus=focus, seed=int(seed[0]) if seed else 0)
+    frames = np.stack(generate(body, data, [trial], "lwg", 256, progress=False, personalize=config).frames).astype(np.float32)
     report(f"lwg+p{variant}", frames)

@@ -9,7 +9,6 @@ where WEIGHTS overrides the personalisation loss weights, e.g. perceptual=0,face
 
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,20 +17,20 @@ import torch
 from lab_scene import lab_scene
 from liquidwarp.metrics.registry import METRICS
 from liquidwarp.tasks.evaluate import generate
+from liquidwarp.training.personalize import PersonalizeConfig
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+tuning = PersonalizeConfig(steps=steps)
 if len(sys.argv) > 2:
-    from liquidwarp.training import personalize as tuning
-
     changes = {k: float(v) for k, v in (item.split("=") for item in sys.argv[2].split(","))}
-    tuning.PERSONALIZE_WEIGHTS = replace(tuning.PERSONALIZE_WEIGHTS, **changes)
-    print("personalisation weights:", tuning.PERSONALIZE_WEIGHTS)
+    tuning = replace(tuning, weights=replace(tuning.weights, **changes))
+    print("personalisation weights:", tuning.weights)
 scene = lab_scene()
 body, data, trial, masks = scene.body, scene.data, scene.trial, scene.target_masks
 band = np.stack([cv2.dilate(m.astype(np.uint8), np.ones((25, 25), np.uint8)).astype(bool) & ~m for m in masks])
 rest = ~masks & ~band
 runs = {"lwg": generate(body, data, [trial], "lwg", 256, progress=True)}
-runs[f"lwg+p{steps}"] = generate(body, data, [trial], "lwg", 256, progress=True, personalize=steps)
+runs[f"lwg+p{steps}"] = generate(body, data, [trial], "lwg", 256, progress=True, personalize=tuning)
 truth = np.stack(runs["lwg"].truth).astype(np.float32)
 for name, gen in runs.items():
     frames = np.stack(gen.frames).astype(np.float32)

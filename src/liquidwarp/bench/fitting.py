@@ -30,6 +30,7 @@ from liquidwarp.fitting import landmarks
 from liquidwarp.fitting.fit import FitConfig, fit_frames
 from liquidwarp.fitting.targets import WORLD_TO_CAMERA, build_targets, default_camera
 from liquidwarp.rendering.rasterize import rasterize
+from liquidwarp.io.images import unit_to_uint8
 
 SIZE = 256
 SAMPLE = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples" / "lab_throw_cam01.mp4"
@@ -75,7 +76,7 @@ def synthetic(body: BodyModel, subjects: int) -> dict:
             l2, vis, l3 = _ideal_observation(body, subject)
             targets = build_targets(l2[None], vis[None], l3[None], mask.numpy()[None].astype(np.float32), (SIZE, SIZE))
             results["ideal"].append(_score(body, fit_frames(body, targets), subject, mask))
-            image = (rendered["rgb"][0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+            image = unit_to_uint8(rendered["rgb"])
             obs = pose.observe(image)
             if obs is None:
                 missed += 1

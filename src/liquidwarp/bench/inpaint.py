@@ -44,6 +44,7 @@ import numpy as np
 from liquidwarp.errors import InputError
 from liquidwarp.tasks.views import VIEW_MARGIN
 from liquidwarp.warping.inpaint import HOLE_DILATION, clean_plate, dilate_hole, inpaint
+from liquidwarp.io.images import uint8_to_unit
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
 SIZE = 256  # side of the view the pipeline fills, pixels
@@ -298,7 +299,7 @@ def _vgg19(result: np.ndarray, truth: np.ndarray) -> float:
 
     def tensor(image: np.ndarray) -> torch.Tensor:
         image = np.pad(image, pad, mode="edge")
-        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
+        return uint8_to_unit(image)
 
     with torch.no_grad():
         return float(vgg19_perceptual(tensor(result), tensor(truth))[0])

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from liquidwarp.body.model import PART_INDEX, BodyModel, BodyParams
+from liquidwarp.io.images import unit_frames_to_uint8
 
 COLOURS = {"reference": (0.9, 0.9, 0.9), "head": (0.9, 0.1, 0.1), "upper": (0.1, 0.8, 0.1), "lower": (0.1, 0.2, 0.9)}
 TURN_FRAMES = 12  # yaw steps of 30 degrees
@@ -31,7 +32,7 @@ PERSONAL_STEPS = 60
 
 
 def _uint8(rgb: torch.Tensor) -> np.ndarray:
-    return (rgb.permute(0, 2, 3, 1).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    return unit_frames_to_uint8(rgb)
 
 
 def flat_people(body: BodyModel, size: int = 128, seed: int = 31) -> dict:

@@ -35,6 +35,7 @@ import torch
 
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
+from liquidwarp.io.images import uint8_frames_to_unit, unit_to_uint8
 
 ANGLES: tuple[float, ...] = (90.0, 135.0, 180.0)
 #: Body regions the unseen error is also broken down into.
@@ -51,7 +52,7 @@ FILLS = ("old", "new", "lwg")
 
 def _uint8(rgb: torch.Tensor) -> np.ndarray:
     """(3, H, W) in [0, 1] -> (H, W, 3) uint8."""
-    return (rgb.permute(1, 2, 0).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    return unit_to_uint8(rgb)
 
 
 def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
@@ -153,7 +154,7 @@ def turn_change(truth_of, render_all, params) -> dict[str, list[float]]:
     mask = torch.stack(masks)
 
     def change(frames: list[np.ndarray]) -> torch.Tensor:
-        return frame_change(torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255, mask)
+        return frame_change(uint8_frames_to_unit(np.stack(frames)), mask)
 
     truth = change(sequences["truth"])
     return {name: (change(sequences[name]) - truth).tolist() for name in FILLS}

@@ -47,3 +47,13 @@ def uint8_to_model(image: np.ndarray) -> torch.Tensor:
 def model_to_uint8(image: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) or (3, H, W) float in [-1, 1] (clipped) -> (H, W, 3) uint8, rounded."""
     return unit_to_uint8(model_to_unit(image.float()))
+
+
+def uint8_frames_to_unit(frames: np.ndarray) -> torch.Tensor:
+    """(T, H, W, 3) uint8 -> (T, 3, H, W) float32 in [0, 1]."""
+    return torch.from_numpy(np.array(frames)).permute(0, 3, 1, 2).float() / 255
+
+
+def unit_frames_to_uint8(frames: torch.Tensor) -> np.ndarray:
+    """(T, 3, H, W) float in [0, 1] (clipped) -> (T, H, W, 3) uint8, rounded."""
+    return (frames.detach().float().cpu().permute(0, 2, 3, 1).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from liquidwarp.io.images import model_to_unit
+
 # ICCV 2019 section 3.4 / the original launch settings: relu1_1 ... relu5_1 weighted 1/32 ... 1.
 PERCEPTUAL_LAYER_WEIGHTS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
 # VGG19Features takes caffe-style inputs (x 255, mean subtracted); torchvision's VGG19, which the
@@ -82,7 +84,7 @@ class PerceptualLoss(nn.Module):
         assert images.shape == targets.shape and images.ndim == 4, (tuple(images.shape), tuple(targets.shape))
         b = images.shape[0]
         # One pass over both batches: half the per-call overhead on CPU.
-        both = self.features((torch.cat([images, targets.to(images.dtype)]) + 1) / 2)
+        both = self.features(model_to_unit(torch.cat([images, targets.to(images.dtype)])))
         assert len(both) == len(self.layer_weights), (len(both), len(self.layer_weights))
         loss = images.new_zeros(b, dtype=torch.float32)
         for weight, activation in zip(self.layer_weights, both):

@@ -18,6 +18,7 @@ import torch
 
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
+from liquidwarp.io.images import unit_to_uint8
 
 DEMO_SEED = 4  # the built-in person (and background)
 DEMO_FPS = 25.0
@@ -75,7 +76,7 @@ def demo_scene(body: BodyModel, frames: int, size: int, seed: int = DEMO_SEED) -
     focal = FRAMING * size * CAMERA_DISTANCE / height
     camera = look_at(eye[None], centre[None], torch.tensor([0.0, 0.0, 1.0]), focal, (size, size))
     shot = replace(person, params=photo_params, vertices=vertices, cameras=camera)
-    photo = (engine.render_view(shot, 0)["rgb"][0].permute(1, 2, 0).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    photo = unit_to_uint8(engine.render_view(shot, 0)["rgb"])
     return DemoScene(photo, photo_params, camera, motion)
 
 

@@ -29,6 +29,7 @@ from liquidwarp.methods import METHODS
 from liquidwarp.scene.views import PreparedSource, prepare_source
 from liquidwarp.tasks.methods import build_method
 from liquidwarp.tasks.views import crop_camera, crop_image
+from liquidwarp.io.images import uint8_frames_to_unit, uint8_to_unit, unit_to_uint8
 
 RESULTS_FORMAT = "liquidwarp-evaluation"
 RESULTS_VERSION = 1
@@ -105,10 +106,14 @@ def generate(
     progress: bool = True,
     save: Path | None = None,
     checkpoint: str | None = None,
-    personalize: int = 0,
+    personalize=0,
+    options=None,
 ) -> Generated:
     """Run ``method`` over ``trials``; optionally write every frame as a PNG (source | generated |
-    ground truth) under ``save``."""
+    ground truth) under ``save``. ``personalize`` (steps, or a
+    :class:`~liquidwarp.training.personalize.PersonalizeConfig`) and ``options`` (the lwg
+    method's :class:`~liquidwarp.methods.lwg.LwgOptions`) as in
+    :func:`liquidwarp.tasks.methods.build_method`."""
     from tqdm import tqdm
 
     from liquidwarp.io.media import write_image
@@ -124,15 +129,15 @@ def generate(
     def plate(subject: int, view: int, crop: tuple[float, float, float]) -> torch.Tensor | None:
         if (subject, view) not in plates:
             image = data.subjects[subject].background_plate(view)
-            plates[subject, view] = None if image is None else torch.from_numpy(crop_image(image, crop, size)).permute(2, 0, 1)[None].float() / 255
+            plates[subject, view] = None if image is None else uint8_to_unit(crop_image(image, crop, size))
         return plates[subject, view]
 
     for trial in trials:
         src_ref = trial.source
         subj = data.subjects[src_ref.subject]
         source = _prepare(body, data, src_ref, views[(src_ref.subject, src_ref.view)], size)
-        renderer = build_method(method, body, [source], checkpoint=checkpoint, personalize=personalize, progress=False)
-        source_u8 = (source.image[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        renderer = build_method(method, body, [source], checkpoint=checkpoint, personalize=personalize, progress=False, options=options)
+        source_u8 = unit_to_uint8(source.image)
         out.sources.append(source_u8)
         out.source_heads.append(head_crop(body, source.params, source.camera, source_u8))
         if trial.paired:
@@ -177,7 +182,7 @@ def _safe(name: str) -> str:
 
 
 def _to_tensor(frames: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255
+    return uint8_frames_to_unit(np.stack(frames))
 
 
 def measure(generated: Generated, names: tuple[str, ...] | None, paired: bool, progress: bool = True) -> dict[str, dict]:
@@ -255,9 +260,10 @@ def measure(generated: Generated, names: tuple[str, ...] | None, paired: bool, p
 
 
 def evaluate(
-    data_path: Path, config: EvaluationConfig, body: BodyModel | None = None, save_frames: Path | None = None, progress: bool = True
+    data_path: Path, config: EvaluationConfig, body: BodyModel | None = None, save_frames: Path | None = None, progress: bool = True, options=None
 ) -> dict:
-    """Run ``config`` on the data at ``data_path``; the returned dict is what ``results.json`` holds."""
+    """Run ``config`` on the data at ``data_path``; the returned dict is what ``results.json`` holds.
+    ``options``: the lwg method's :class:`~liquidwarp.methods.lwg.LwgOptions` (default: the tasks')."""
     start = time.perf_counter()
     config = config.resolved()
     check_evaluation_data(Path(data_path), config.protocol, config.max_frames)
@@ -273,7 +279,7 @@ def evaluate(
     trials = make_trials(config.protocol, found, views, config.sources_per_video)
     if not trials:
         raise InputError(f"{data_path}: no frames to evaluate on (no person found)")
-    generated = generate(body, data, trials, config.method, config.size, progress, save_frames, config.checkpoint, config.personalize)
+    generated = generate(body, data, trials, config.method, config.size, progress, save_frames, config.checkpoint, config.personalize, options)
     produced = time.perf_counter()
     metrics = measure(generated, config.metrics, trials[0].paired, progress)
     done = time.perf_counter()

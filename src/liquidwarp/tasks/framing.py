@@ -23,6 +23,7 @@ import torch
 from liquidwarp.geometry.cameras import Camera
 from liquidwarp.tasks.views import VIEW_MARGIN
 from liquidwarp.warping.inpaint import HOLE_DILATION
+from liquidwarp.io.images import uint8_to_unit
 
 EDGE_PIXELS = 1.5  # generated pixels: how far past the body's silhouette the paste reaches
 
@@ -253,7 +254,7 @@ def render_in_frame(renderer, body, target, frame: OutputFrame, plate: np.ndarra
     points = frame.camera.project(vertices)[0, :, :2].numpy()
     view = view_around(points, min_side)
     camera = crop_camera(frame.camera, view, size)
-    behind = torch.from_numpy(crop_image(plate, view, size)).permute(2, 0, 1)[None].float() / 255
+    behind = uint8_to_unit(crop_image(plate, view, size))
     generated = renderer.render(target, camera, behind)
     silhouette = rasterize(camera.project(vertices), body.faces, (size, size)).mask[0]
     return paste(plate, generated, paste_alpha(silhouette), view)
