@@ -1,6 +1,9 @@
 """``liquidwarp`` command line: parse, build a config, call the library.
 
-Every user error prints one line ``liquidwarp: error: ...`` and exits with code 2.
+Every user error prints one line ``liquidwarp: error: ...`` and exits with code 2. The program
+itself (``liquidwarp/__main__.py``) is this command line plus the commands of the layers above it
+(the web page's ``serve``), given to :func:`build_parser` and :func:`main` as :class:`Command`\ s;
+nothing here imports them.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from liquidwarp import __version__
@@ -113,7 +118,19 @@ def _source_people(args: argparse.Namespace) -> list | None:
     return args.source_person
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class Command:
+    """A sub-command defined outside the command line: ``add(subparsers)`` adds its parser (named
+    ``name``) to ``liquidwarp``'s, ``run(args)`` runs it. User errors are raised as
+    :class:`UsageError` / ``InputError``, as the command line's own runners do."""
+
+    name: str
+    add: Callable[[argparse._SubParsersAction], None]
+    run: Callable[[argparse.Namespace], None]
+
+
+def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """``liquidwarp``'s parser: the command line's commands, then those of ``extra``."""
     parser = _Parser(prog="liquidwarp", description="Motion imitation, appearance transfer and novel views by 3D liquid warping.")
     parser.add_argument("--version", action="version", version=f"liquidwarp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -222,10 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=_size(), default=256, help="side in pixels, a multiple of 16 from 64 to 1024 (default 256)")
     demo.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
 
-    serve = sub.add_parser("serve", help="every task on a local web page (needs the web extra: pip install 'liquidwarp[web]')")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
-
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
     evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
     evaluate.add_argument("--data", type=Path, required=True, help="a synthetic dataset (liquidwarp synth), a folder of videos, one video, or an iPER-style tree")
@@ -281,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--json", type=Path, default=Path("benchmarks/memory.json"), help="write the figures to this JSON file (default benchmarks/memory.json)")
     memory.add_argument("--frames", type=_positive("--frames"), nargs="+", default=[100, 1000], help="clip lengths in frames (default 100 1000)")
     memory.add_argument("--video", type=Path, help="clip looped to each length (default ../shared/samples/lab_throw_cam01.mp4)")
+    for command in extra:
+        command.add(sub)
     return parser
 
 
@@ -713,41 +728,32 @@ def _run_bench(args: argparse.Namespace) -> None:
         write_json_atomic(args.json, results)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; its exit status. SIGTERM ends a run as Ctrl-C does (cli/interrupt.py)."""
+RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "synth": _run_synth,
+    "fit": _run_fit,
+    "imitate": _run_imitate,
+    "train": _run_train,
+    "personalize": _run_personalize,
+    "swap": _run_swap,
+    "view": _run_view,
+    "prepare": _run_prepare,
+    "export": _run_export,
+    "demo": _run_demo,
+    "evaluate": _run_evaluate,
+    "bench": _run_bench,
+}
+
+
+def main(argv: list[str] | None = None, extra: Sequence[Command] = ()) -> int:
+    """Run the command (one of :data:`RUNNERS`, or of ``extra``); its exit status. SIGTERM ends a
+    run as Ctrl-C does (cli/interrupt.py)."""
     previous = handle_signals()
     held = contextlib.ExitStack()
+    runners = {**RUNNERS, **{command.name: command.run for command in extra}}
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(extra).parse_args(argv)
         held.enter_context(outputs_held(args))
-        if args.command == "synth":
-            _run_synth(args)
-        elif args.command == "fit":
-            _run_fit(args)
-        elif args.command == "imitate":
-            _run_imitate(args)
-        elif args.command == "train":
-            _run_train(args)
-        elif args.command == "personalize":
-            _run_personalize(args)
-        elif args.command == "swap":
-            _run_swap(args)
-        elif args.command == "view":
-            _run_view(args)
-        elif args.command == "prepare":
-            _run_prepare(args)
-        elif args.command == "export":
-            _run_export(args)
-        elif args.command == "demo":
-            _run_demo(args)
-        elif args.command == "evaluate":
-            _run_evaluate(args)
-        elif args.command == "bench":
-            _run_bench(args)
-        elif args.command == "serve":
-            from liquidwarp.web.app import serve
-
-            serve(args.host, args.port)
+        runners[args.command](args)
         return 0
     except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
@@ -762,7 +768,3 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         held.close()
         restore_signals(previous)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
