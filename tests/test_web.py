@@ -124,7 +124,7 @@ def page(tmp_path_factory):
     pytest.importorskip("gradio", reason="the web extra is not installed: pip install -e '.[web]'")
     pytest.importorskip("selenium", reason="selenium is not installed: pip install -e '.[test]'")
     from liquidwarp.tasks.demo import write_example
-    from liquidwarp.tasks.recover import cache_root
+    from liquidwarp.fitting.recover import cache_root
     from liquidwarp.web.drive import CHROMIUM_INSTALL, find_chromium, running_server
 
     if find_chromium() is None:

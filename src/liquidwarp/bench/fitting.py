@@ -96,7 +96,7 @@ def synthetic(body: BodyModel, subjects: int) -> dict:
 
 
 def real(body: BodyModel, path: Path, max_frames: int | None) -> dict:
-    from liquidwarp.tasks import recover as rec
+    from liquidwarp.fitting import recover as rec
 
     recovery = rec.recover(path, body, max_frames=max_frames, require_full_body=False, progress=False, use_cache=False)
     observations = recovery.observations

@@ -61,7 +61,7 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
     from liquidwarp.perception.mediapipe_pose import MediaPipePose
     from liquidwarp.rendering.rasterize import rasterize
     from liquidwarp.tasks.methods import build_method, prepare_source
-    from liquidwarp.tasks.recover import _targets, recover
+    from liquidwarp.fitting.recover import _targets, recover
     from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
     video = Path(video) if video is not None else SAMPLE

@@ -98,7 +98,7 @@ def _check_device(device: str, where: str = "--device") -> None:
 
 def _person(name: str):
     def parse(text: str):
-        from liquidwarp.tasks.recover import PersonPick
+        from liquidwarp.fitting.recover import PersonPick
 
         try:
             return PersonPick.parse(text)
@@ -331,7 +331,7 @@ def _run_fit(args: argparse.Namespace) -> None:
     check_output_file(args.export_mesh, "mesh file", MESH_SUFFIXES)
     _check_videos(args.input)
     from liquidwarp.body.model import BodyModel
-    from liquidwarp.tasks import recover as rec
+    from liquidwarp.fitting import recover as rec
 
     body = BodyModel()
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Tasks: what users run (recovery, imitation, evaluation), composed from the pipeline's stages."""
+"""Tasks: what users run (imitation, transfer, views, evaluation), composed from the pipeline's stages."""
 
 #: Imitation methods (built by :func:`liquidwarp.tasks.methods.build_method`); named here so the
 #: command line can list them without importing the networks.

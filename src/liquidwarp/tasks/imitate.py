@@ -22,7 +22,7 @@ from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, remove_person, render_in_frame, resize_to
 from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
-from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
+from liquidwarp.fitting.recover import PersonPick, Recovery, recover, recover_sources
 from liquidwarp.tasks.view import camera_up
 from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from liquidwarp.body.model import BodyModel
 
 if TYPE_CHECKING:
-    from liquidwarp.tasks.recover import PersonPick
+    from liquidwarp.fitting.recover import PersonPick
 
 
 def personal_model(
@@ -22,7 +22,7 @@ def personal_model(
     from liquidwarp.errors import InputError
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import load_lwg_generator
-    from liquidwarp.tasks.recover import recover_sources
+    from liquidwarp.fitting.recover import recover_sources
     from liquidwarp.training.checkpoint import save_bundle
     from liquidwarp.training.personalize import PersonalizeConfig, personalize
 

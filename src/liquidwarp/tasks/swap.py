@@ -68,7 +68,7 @@ def swap(
     from liquidwarp.tasks.framing import VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
     from liquidwarp.tasks.imitate import source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover
+    from liquidwarp.fitting.recover import recover
     from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop
 
     start = time.perf_counter()

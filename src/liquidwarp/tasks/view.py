@@ -21,7 +21,7 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.recover import PersonPick
+from liquidwarp.fitting.recover import PersonPick
 
 
 def parse_angles(text: str) -> list[float]:
@@ -130,7 +130,7 @@ def novel_views(
     from liquidwarp.tasks.framing import render_in_frame
     from liquidwarp.tasks.imitate import source_frame, source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover_sources
+    from liquidwarp.fitting.recover import recover_sources
     from liquidwarp.tasks.views import Backgrounds
 
     start = time.perf_counter()
