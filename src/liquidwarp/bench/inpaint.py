@@ -46,7 +46,7 @@ from liquidwarp.warping.inpaint import clean_plate, dilate_hole, inpaint
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
 SIZE = 256  # side of the view the pipeline fills, pixels
-VIEW_MARGIN = 1.35  # the view's side over the person's bounding-box side (tasks.views.VIEW_MARGIN)
+VIEW_MARGIN = 1.35  # the view's side over the person's bounding-box side (tasks.framing.VIEW_MARGIN)
 HOLE_DILATION = 0.03  # of the side: how far past the person mask the hole reaches (tasks.methods)
 LAB_STEP = 5  # every 5th lab frame is sampled (20 of 100): the frames' background uses them
 LAB_PAIRS = ((0, 60), (45, 15), (90, 35))  # (frame A: hole, frame B: truth), frame numbers

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from liquidwarp.geometry.cameras import Camera
-from liquidwarp.tasks.views import VIEW_MARGIN
 
+VIEW_MARGIN = 1.35  # an output view is the person's crop grown by this factor
 HOLE_DILATION = 0.03  # of the view's side: how far past the person the background is redone
 EDGE_PIXELS = 1.5  # generated pixels: how far past the body's silhouette the paste reaches
 

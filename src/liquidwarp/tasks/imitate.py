@@ -20,11 +20,10 @@ from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, remove_person, render_in_frame, resize_to
-from liquidwarp.tasks.methods import METHODS, PreparedSource, build_method, prepare_source
 from liquidwarp.fitting.recover import PersonPick, Recovery, recover, recover_sources
-from liquidwarp.tasks.view import camera_up
-from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
+from liquidwarp.tasks.framing import render_in_frame
+from liquidwarp.tasks.methods import METHODS, build_method
+from liquidwarp.tasks.views import Backgrounds, camera_up, source_frame, source_in_own_view, to_height
 
 
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
@@ -80,43 +79,6 @@ def load_reference(
     if not recovery.footage.is_video:
         raise InputError(f"{path}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     return recovery.sequence, recovery
-
-
-def source_in_own_view(body: BodyModel, recovery: Recovery, size: int) -> PreparedSource:
-    """A source photo's first fitted frame, seen in a square around its person."""
-    seq = recovery.sequence
-    frame = int(np.nonzero(seq.found)[0][0])
-    view = grow_crop(seq.crop, VIEW_MARGIN)
-    return prepare_source(body, recovery.footage.frames[frame], seq.params.index(frame), seq.camera, view, size)
-
-
-@dataclass(frozen=True)
-class SourceFrame:
-    """The output picture of a source photo: its framing at the output size, the photo there (as
-    it is, and with its person removed), and the side of the square the person is generated in
-    (output pixels)."""
-
-    frame: OutputFrame
-    photo: np.ndarray  # (H, W, 3) uint8
-    plate: np.ndarray  # (H, W, 3) uint8
-    view_side: float
-
-
-def source_frame(body: BodyModel, recovery: Recovery, size: int, height: int | None = None, keep_person: bool = False) -> SourceFrame:
-    """The output picture of ``recovery``'s first fitted frame at ``height`` rows (default: the
-    photo's own size); the person is in-painted away unless ``keep_person``, at the scale the
-    generator sees them."""
-    seq = recovery.sequence
-    t = int(np.nonzero(seq.found)[0][0])
-    image = recovery.footage.frames[t]
-    frame = output_frame(seq.camera, image.shape[:2], height)
-    view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
-    photo = resize_to(image, frame.size)
-    if keep_person:
-        return SourceFrame(frame, photo, photo, view_side)
-    observation = recovery.observations[t]
-    hole = frame_hole(body, seq.params.index(t), seq.camera, None if observation is None else observation.mask, frame, view_side)
-    return SourceFrame(frame, photo, remove_person(photo, hole, size / view_side), view_side)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from liquidwarp.rendering.shading import render_face_labels, sample_texture
 from liquidwarp.rendering.uv_atlas import UVAtlas
 from liquidwarp.tasks import METHODS
 from liquidwarp.tasks.framing import HOLE_DILATION, inside_photo
-from liquidwarp.tasks.views import crop_camera, crop_image
+from liquidwarp.geometry.crops import crop_camera, crop_image
 from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
 INPAINT_DILATION = HOLE_DILATION  # of the view size: how far past the person mask the background is redone

@@ -64,12 +64,11 @@ def swap(
     square the person is generated in."""
     from tqdm import tqdm
 
-    from liquidwarp.io.media import VideoWriter, write_image
-    from liquidwarp.tasks.framing import VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
-    from liquidwarp.tasks.imitate import source_in_own_view
-    from liquidwarp.tasks.methods import build_method
     from liquidwarp.fitting.recover import recover
-    from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop
+    from liquidwarp.io.media import VideoWriter, write_image
+    from liquidwarp.tasks.framing import VIEW_MARGIN, VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
+    from liquidwarp.tasks.methods import build_method
+    from liquidwarp.tasks.views import Backgrounds, grow_crop, source_in_own_view
 
     start = time.perf_counter()
     chosen = {"head": head or source, "upper": upper or source, "lower": lower or source}

@@ -20,8 +20,9 @@ import torch
 
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
-from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from liquidwarp.fitting.recover import PersonPick
+from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from liquidwarp.tasks.views import camera_up
 
 
 def parse_angles(text: str) -> list[float]:
@@ -44,14 +45,6 @@ def parse_angles(text: str) -> list[float]:
     if count > 3600:
         raise ValueError(f"angles {text!r} give {count} views; at most 3600")
     return [start + k * step for k in range(count)]
-
-
-def camera_up(camera_rotation: torch.Tensor) -> torch.Tensor:
-    """The camera's up direction (3,) in world coordinates, for a camera whose world-to-camera
-    rotation is ``camera_rotation`` (3, 3): minus the camera's y axis (OpenCV cameras: y points
-    down the image), which is row 1 of the rotation (``R^T e_y``)."""
-    assert camera_rotation.shape == (3, 3), camera_rotation.shape
-    return -camera_rotation[1]
 
 
 def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rotation: torch.Tensor | None = None) -> BodyParams:
@@ -126,12 +119,11 @@ def novel_views(
     source photo (one per source, in order; None: chosen automatically)."""
     from tqdm import tqdm
 
+    from liquidwarp.fitting.recover import recover_sources
     from liquidwarp.io.media import VideoWriter, write_image
     from liquidwarp.tasks.framing import render_in_frame
-    from liquidwarp.tasks.imitate import source_frame, source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.fitting.recover import recover_sources
-    from liquidwarp.tasks.views import Backgrounds
+    from liquidwarp.tasks.views import Backgrounds, source_frame, source_in_own_view
 
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
