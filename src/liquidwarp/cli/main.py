@@ -2,7 +2,7 @@
 
 Every user error prints one line ``liquidwarp: error: ...`` and exits with code 2. The program
 itself (``liquidwarp/__main__.py``) is this command line plus the commands of the layers above it
-(the web page's ``serve``), given to :func:`build_parser` and :func:`main` as :class:`Command`\ s;
+(the web page's ``serve``), given to :func:`build_parser` and :func:`main` as :class:`Command` values;
 nothing here imports them.
 """
 
@@ -22,8 +22,8 @@ from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_fi
 from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
 from liquidwarp.metrics.protocols import PROTOCOLS
-from liquidwarp.tasks import METHODS
-from liquidwarp.validation import check_device_name, check_range, check_size
+from liquidwarp.tasks import METHODS, SWAP_METHODS
+from liquidwarp.validation import check_device_name, check_height, check_range, check_size
 
 # Nothing above imports torch, numpy-heavy modules, OpenCV or mediapipe: `--help` stays fast, and
 # every option is checked before they load. Each command imports what it needs when it runs.
@@ -39,8 +39,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _check_height(height: int | None) -> None:
-    if height is not None and not 16 <= height <= 4320:
-        raise UsageError(f"--height must be between 16 and 4320 pixels, got {height}")
+    if height is not None:
+        try:
+            check_height(height, "--height")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 def _positive(name: str):
@@ -97,13 +100,16 @@ def _check_device(device: str, where: str = "--device") -> None:
 
 
 def _person(name: str):
-    def parse(text: str):
+    """A person pick, ``[FRAME:]X,Y``: checked, kept as the user wrote it (task configs record it so)."""
+
+    def parse(text: str) -> str:
         from liquidwarp.fitting.recover import PersonPick
 
         try:
-            return PersonPick.parse(text)
+            PersonPick.parse(text)
         except ValueError as e:
             raise argparse.ArgumentTypeError(f"{name}: {e}") from None
+        return text
 
     return parse
 
@@ -111,11 +117,34 @@ def _person(name: str):
 SOURCE_PERSON_HELP = "X,Y: in each --source photo, the person at this pixel (one per --source, in order; default: chosen automatically)"
 
 
-def _source_people(args: argparse.Namespace) -> list | None:
-    """``--source-person`` picks, one per ``--source``, or None."""
-    if args.source_person is not None and len(args.source_person) != len(args.source):
+def _source_people(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """``--source-person`` picks (text), one per ``--source``, or None."""
+    if args.source_person is None:
+        return None
+    if len(args.source_person) != len(args.source):
         raise UsageError(f"--source-person: give one per --source, in order ({len(args.source_person)} for {len(args.source)} sources)")
-    return args.source_person
+    return tuple(args.source_person)
+
+
+def _text(path: Path | None) -> str | None:
+    """A path for a task config: as the user wrote it (not resolved)."""
+    return None if path is None else str(path)
+
+
+def _validated(config):
+    """``config.validate()``, its ValueError as a UsageError."""
+    try:
+        return config.validate()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_task_output(path: Path, what: str, suffixes: tuple[str, ...]) -> None:
+    """A task's output file and the config file written beside it (``liquidwarp.tasks.configs``)."""
+    from liquidwarp.tasks.configs import config_file
+
+    check_output_file(path, what, suffixes)
+    check_output_file(config_file(path), "config file")
 
 
 @dataclass(frozen=True)
@@ -159,7 +188,7 @@ def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
     imitate = sub.add_parser("imitate", help="make the source person perform the reference's motion")
     imitate.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     imitate.add_argument("--reference", type=Path, required=True, help="video of the motion, or a motion file (.npz) saved by `liquidwarp fit`")
-    imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
+    imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4); OUT.config.json beside it records the settings")
     imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
     imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     imitate.add_argument("--device", type=_device, default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
@@ -179,8 +208,8 @@ def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
     swap.add_argument("--head", type=Path, help="photo whose head (face, hair) is used")
     swap.add_argument("--upper", type=Path, help="photo whose upper body (torso, arms, hands) is used")
     swap.add_argument("--lower", type=Path, help="photo whose lower body (hips, legs, feet) is used")
-    swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference")
-    swap.add_argument("--method", choices=("lwg", "warp"), default="lwg", help="lwg (default) or warp")
+    swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference; OUT.config.json beside it records the settings")
+    swap.add_argument("--method", choices=SWAP_METHODS, default="lwg", help="lwg (default) or warp")
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     swap.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     swap.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
@@ -198,7 +227,7 @@ def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
 
     view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about the photo's vertical)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
-    view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
+    view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image; OUT.config.json beside it records the settings")
     turn = view.add_mutually_exclusive_group()
     turn.add_argument("--angles", default="0:360:30", help="START:STOP:STEP in degrees, STOP excluded (default 0:360:30)")
     turn.add_argument("--angle", type=_finite("--angle"), help="one angle in degrees")
@@ -335,7 +364,8 @@ def _run_fit(args: argparse.Namespace) -> None:
 
     body = BodyModel()
     start = time.perf_counter()
-    recovery = rec.recover(args.input, body, max_frames=args.max_frames, person=args.person)
+    person = None if args.person is None else rec.PersonPick.parse(args.person)
+    recovery = rec.recover(args.input, body, max_frames=args.max_frames, person=person)
     quality = rec.fit_quality(body, recovery)
     seq = recovery.sequence
     with atomic_dir(args.out) as tmp:
@@ -370,9 +400,10 @@ def _run_personalize(args: argparse.Namespace) -> None:
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
+    from liquidwarp.tasks.configs import people
     from liquidwarp.tasks.personal import personal_model
 
-    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size, source_people=_source_people(args))
+    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size, source_people=people(_source_people(args)))
     print(f"wrote {args.out}: {args.steps} steps in {seconds:.1f} s; use it with --checkpoint {args.out}")
 
 
@@ -380,7 +411,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
     _check_height(args.height)
-    check_output_file(args.out, "output video", (".mp4",))
+    _check_task_output(args.out, "output video", (".mp4",))
     for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
@@ -391,14 +422,14 @@ def _run_imitate(args: argparse.Namespace) -> None:
         from liquidwarp.fitting.records import load_sequence
 
         load_sequence(args.reference)  # InputError now, not after the sources are fitted
-    from liquidwarp.tasks.imitate import imitate
+    from liquidwarp.tasks.imitate import ImitateConfig, imitate
 
-    result = imitate(
-        args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
-        max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
-        checkpoint=args.checkpoint, device=args.device, background=args.background, personalize=args.personalize or 0,
-        height=args.height, source_people=_source_people(args),
+    config = ImitateConfig(
+        method=args.method, size=args.size, height=args.height, side_by_side=args.side_by_side, max_frames=args.max_frames,
+        in_place=args.in_place, checkpoint=_text(args.checkpoint), device=args.device, personalize=args.personalize or 0,
+        background=_text(args.background), reference_person=args.reference_person, source_people=_source_people(args),
     )  # fmt: skip
+    result = imitate(args.source, args.reference, args.out, _validated(config))
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 
@@ -516,22 +547,22 @@ def _run_swap(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: a source must be a photo")
     if is_video_path(args.reference):
         _check_videos(args.reference)
-        check_output_file(args.out, "output video", (".mp4",))
+        _check_task_output(args.out, "output video", (".mp4",))
     else:
-        check_output_file(args.out, "output image", (".png", ".jpg", ".jpeg"))
+        _check_task_output(args.out, "output image", (".png", ".jpg", ".jpeg"))
     _check_background(args.background)
-    from liquidwarp.tasks.swap import swap
+    from liquidwarp.tasks.swap import SwapConfig, swap
 
-    result = swap(
-        args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
-        max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0, background=args.background,
-        height=args.height,
+    config = SwapConfig(
+        method=args.method, size=args.size, height=args.height, max_frames=args.max_frames, checkpoint=_text(args.checkpoint),
+        personalize=args.personalize or 0, background=_text(args.background),
     )  # fmt: skip
+    result = swap(args.reference, args.out, _validated(config), args.source, args.head, args.upper, args.lower)
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frame(s) in {result.seconds:.1f} s")
 
 
 def _run_view(args: argparse.Namespace) -> None:
-    from liquidwarp.tasks.view import novel_views, parse_angles
+    from liquidwarp.tasks.view import ViewConfig, novel_views, parse_angles
 
     _check_height(args.height)
     try:
@@ -539,17 +570,19 @@ def _run_view(args: argparse.Namespace) -> None:
     except ValueError as e:
         raise UsageError(f"--angles: {e}") from None
     image_suffixes = (".png", ".jpg", ".jpeg")
-    check_output_file(args.out, "output", image_suffixes if len(angles) == 1 else (".mp4", *image_suffixes))
+    _check_task_output(args.out, "output", image_suffixes if len(angles) == 1 else (".mp4", *image_suffixes))
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
     _check_background(args.background)
-    result = novel_views(
-        args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint,
-        personalize=args.personalize or 0, background=args.background, height=args.height, source_people=_source_people(args),
+    config = ViewConfig(
+        angles=tuple(angles), elevation=args.elevation, method=args.method, size=args.size, height=args.height,
+        checkpoint=_text(args.checkpoint), personalize=args.personalize or 0, background=_text(args.background),
+        source_people=_source_people(args),
     )  # fmt: skip
+    result = novel_views(args.source, args.out, _validated(config))
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]} each): {result.views} view(s) in {result.seconds:.1f} s")
 
 
