@@ -411,9 +411,9 @@ def test_help_imports_no_heavy_module():
     imports keep `liquidwarp --help` well under a second)."""
     script = (
         "import contextlib, io\n"
-        "from liquidwarp.cli.main import build_parser\n"
+        "from liquidwarp.__main__ import build_parser\n"
         "parser = build_parser()\n"
-        "for argv in (['--help'], ['train', '--help'], ['evaluate', '--help'], ['bench', 'speed', '--help']):\n"
+        "for argv in (['--help'], ['train', '--help'], ['evaluate', '--help'], ['bench', 'speed', '--help'], ['serve', '--help']):\n"
         "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "        parser.parse_args(argv)\n"
     )

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from liquidwarp.body.model import KEYPOINT_NAMES, PART_INDEX, BodyParams
-from liquidwarp.warping.completion import complete_texture, fill_part_means, surface_correspondences
 from liquidwarp.rendering.uv_atlas import UVAtlas
+from liquidwarp.warping.completion import complete_texture, fill_part_means, surface_correspondences
 
 SIZE = 256  # texture side: enough texels per part, and fast
 

@@ -12,11 +12,11 @@ from samples import LAB, needs_samples
 from liquidwarp.cli.main import main
 from liquidwarp.data.evaluation import open_evaluation_data, person_view
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
+from liquidwarp.geometry.crops import crop_image
 from liquidwarp.metrics import psnr
-from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
 from liquidwarp.scene.views import prepare_source
+from liquidwarp.tasks.evaluate import EvaluationConfig, evaluate
 from liquidwarp.tasks.methods import build_method
-from liquidwarp.tasks.views import crop_image
 
 SIZE = 96
 

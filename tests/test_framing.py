@@ -6,10 +6,10 @@ import torch
 
 from liquidwarp.body import BodyParams
 from liquidwarp.geometry import look_at
-from liquidwarp.rendering.rasterize import rasterize
 from liquidwarp.geometry.crops import inside_photo
-from liquidwarp.tasks.framing import output_size, paste, remove_person, view_around
+from liquidwarp.rendering.rasterize import rasterize
 from liquidwarp.scene.views import prepare_source
+from liquidwarp.tasks.framing import output_size, paste, remove_person, view_around
 
 
 def test_output_size_keeps_the_photo_or_its_aspect_ratio():

@@ -10,8 +10,8 @@ import torch
 
 from liquidwarp.data.pairs import make_pair
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
-from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
 from liquidwarp.losses import terms as t
+from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
 from liquidwarp.networks.discriminator import PatchDiscriminator
 from liquidwarp.networks.generator import GeneratorConfig
 from liquidwarp.training.loop import generate

@@ -5,9 +5,10 @@ import torch
 
 from liquidwarp.body import BodyParams
 from liquidwarp.geometry import Camera
+from liquidwarp.geometry.crops import crop_camera, crop_image
 from liquidwarp.geometry.rotations import axis_angle_to_matrix
 from liquidwarp.tasks.imitate import target_params
-from liquidwarp.tasks.views import crop_camera, crop_image, cover, grow_crop, to_height
+from liquidwarp.tasks.views import cover, grow_crop, to_height
 
 
 def test_crop_camera_and_crop_image_agree_on_where_a_point_lands():

@@ -163,4 +163,4 @@ def test_imitate_after_sigkill_the_next_run_succeeds_and_leaves_no_partial(imita
     assert left.exists()
     monkeypatch.setenv("LIQUIDWARP_CACHE_DIR", env["LIQUIDWARP_CACHE_DIR"])
     assert main([*args, "--out", str(video), "--max-frames", "3"]) == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.config.json", "out.mp4"]

@@ -8,9 +8,9 @@ import torch
 from liquidwarp.cli.main import main
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
 from liquidwarp.errors import InputError
+from liquidwarp.methods.lwg import LiquidWarpingRenderer
 from liquidwarp.models import DEFAULT_GENERATOR
 from liquidwarp.networks.generator import GeneratorConfig
-from liquidwarp.methods.lwg import LiquidWarpingRenderer
 from liquidwarp.scene.views import prepare_source
 from liquidwarp.tasks.methods import build_method
 from liquidwarp.training.checkpoint import load_generator, save_bundle

@@ -8,11 +8,11 @@ from liquidwarp.body import BodyParams
 from liquidwarp.body.regions import head_boxes
 from liquidwarp.data.datasets import SyntheticPairs
 from liquidwarp.data.pairs import TrainingPair
-from liquidwarp.warping.composite import blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.geometry import look_at
 from liquidwarp.rendering import rasterize
 from liquidwarp.rendering.correspondence import BACKGROUND_CODE, CODE_RANGE, correspondence_map, surface_codes
+from liquidwarp.warping.composite import blank_background
 from liquidwarp.warping.flow import warp
 
 

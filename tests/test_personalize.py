@@ -6,8 +6,8 @@ import torch
 
 from liquidwarp.cli.main import main
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
-from liquidwarp.networks.generator import GeneratorConfig
 from liquidwarp.methods.lwg import LiquidWarpingRenderer
+from liquidwarp.networks.generator import GeneratorConfig
 from liquidwarp.scene.views import prepare_source
 from liquidwarp.training.checkpoint import load_generator, save_bundle
 from liquidwarp.training.personalize import PersonalizeConfig, personalize

@@ -8,9 +8,9 @@ import pytest
 
 from liquidwarp.cli.main import main
 from liquidwarp.data.prepared import RealPairs, read_prepared
+from liquidwarp.fitting.recover import load_footage
 from liquidwarp.io.media import write_image
 from liquidwarp.tasks.prepare import folder_name, prepare
-from liquidwarp.tasks.recover import load_footage
 from liquidwarp.warping.flow import warp
 
 LAB = Path(__file__).resolve().parents[2] / "shared" / "samples" / "lab_throw_cam01.mp4"

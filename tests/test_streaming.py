@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from liquidwarp.body.model import BodyParams
+from liquidwarp.fitting import recover as rec
 from liquidwarp.io import media
 from liquidwarp.perception.observation import NUM_LANDMARKS, PersonChoice, PersonObservation
-from liquidwarp.tasks import recover as rec
 
 FRAMES, SIDE = 40, 64
 

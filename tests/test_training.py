@@ -14,11 +14,11 @@ import torch
 from liquidwarp.cli.main import main
 from liquidwarp.data.datasets import SyntheticPairs
 from liquidwarp.data.pairs import TrainingPair
-from liquidwarp.warping.composite import blank_background
 from liquidwarp.data.synthetic import SynthConfig, write_dataset
 from liquidwarp.training.checkpoint import load_bundle, load_checkpoint, save_bundle, save_checkpoint
 from liquidwarp.training.config import config_from_dict, load_config
 from liquidwarp.training.loop import build_models, discriminator_step, generate, generator_step, learning_rate
+from liquidwarp.warping.composite import blank_background
 
 TINY = {
     # The paper's formulation: every parameter learns from the first step (the zero-initialised heads

@@ -11,7 +11,8 @@ from liquidwarp.body.joints import BODY_JOINTS, NUM_JOINTS
 from liquidwarp.cli.main import main
 from liquidwarp.fitting.targets import WORLD_TO_CAMERA
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.view import grid, parse_angles, turned, camera_up
+from liquidwarp.tasks.view import grid, parse_angles, turned
+from liquidwarp.tasks.views import camera_up
 
 from samples import LAB, needs_samples, lab_photo
 

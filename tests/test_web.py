@@ -25,7 +25,7 @@ MOTION_FRAMES = 10  # the built-in dance, cut short for the browser test
 
 
 def test_serve_without_gradio_says_how_to_install(monkeypatch, capsys):
-    from liquidwarp.cli.main import main
+    from liquidwarp.__main__ import main
 
     monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio -> ImportError
     assert main(["serve", "--port", "7999"]) == 2
@@ -34,9 +34,17 @@ def test_serve_without_gradio_says_how_to_install(monkeypatch, capsys):
 
 
 def test_help_does_not_import_the_web_page():
-    code = "from liquidwarp.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    code = "from liquidwarp.__main__ import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     printed, imported = run_and_list_imports(code, ("gradio", "liquidwarp.web.app"))
     assert "serve" in printed and imported == []
+
+
+def test_command_line_does_not_import_the_web_package():
+    """The command line sits below the web page: running its commands and parser loads nothing of
+    ``liquidwarp.web`` (the program adds ``serve``: liquidwarp/__main__.py)."""
+    code = "from liquidwarp.cli.main import main\nprint(main(['serve']))"
+    printed, imported = run_and_list_imports(code, ("liquidwarp.web", "liquidwarp.web.command", "liquidwarp.__main__"))
+    assert printed.endswith("2") and imported == []
 
 
 def test_safe_name():
@@ -116,7 +124,7 @@ def page(tmp_path_factory):
     pytest.importorskip("gradio", reason="the web extra is not installed: pip install -e '.[web]'")
     pytest.importorskip("selenium", reason="selenium is not installed: pip install -e '.[test]'")
     from liquidwarp.tasks.demo import write_example
-    from liquidwarp.tasks.recover import cache_root
+    from liquidwarp.fitting.recover import cache_root
     from liquidwarp.web.drive import CHROMIUM_INSTALL, find_chromium, running_server
 
     if find_chromium() is None:

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from lab_scene import lab_scene
-from liquidwarp.perception import MediaPipePose
 from liquidwarp.io.images import unit_to_uint8 as to_uint8
+from liquidwarp.perception import MediaPipePose
 
 torch.set_num_threads(1)
 scene = lab_scene()

@@ -9,10 +9,11 @@ import torch
 
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.evaluation import EvaluationData, open_evaluation_data
+from liquidwarp.geometry.crops import crop_camera
 from liquidwarp.metrics.protocols import Trial, make_trials
 from liquidwarp.rendering.rasterize import rasterize
-from liquidwarp.tasks.evaluate import _prepare, _views, crop_camera
 from liquidwarp.scene.views import PreparedSource
+from liquidwarp.tasks.evaluate import _prepare, _views
 
 VIDEO = Path(__file__).resolve().parents[3] / "shared" / "samples" / "lab_throw_cam01.mp4"
 SIZE = 256
@@ -41,7 +42,7 @@ def lab_scene(every: int = 4) -> LabScene:
         with torch.no_grad():
             frags = rasterize(camera.project(body(subject.params.index(ref.frame)).vertices), body.faces, (SIZE, SIZE))
         masks.append(frags.mask[0].numpy())
-        from liquidwarp.tasks.views import crop_image
+        from liquidwarp.geometry.crops import crop_image
 
         truth.append(crop_image(subject.frame(ref.view, ref.frame), views[(0, ref.view)], SIZE))
     source = _prepare(body, data, trial.source, views[(0, 0)], SIZE)

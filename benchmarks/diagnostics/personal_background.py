@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from lab_scene import lab_scene
-from liquidwarp.warping.composite import blank_background
 from liquidwarp.losses.terms import PerceptualLoss
 from liquidwarp.methods.classic import inpainted_background
 from liquidwarp.tasks.methods import load_lwg_generator
+from liquidwarp.warping.composite import blank_background
 from liquidwarp.warping.inpaint import HOLE_DILATION
 
 torch.set_num_threads(1)

@@ -26,7 +26,7 @@ def machine() -> str:
 
 
 def main() -> None:
-    from liquidwarp.tasks.recover import cache_root
+    from liquidwarp.fitting.recover import cache_root
     from liquidwarp.web import drive
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

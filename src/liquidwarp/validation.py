@@ -15,6 +15,8 @@ import re
 #: up to four times, and every level should keep whole pixels.
 SIZE_MULTIPLE = 16
 SIZE_RANGE = (64, 1024)
+#: Output heights (``--height``) in pixels: from a thumbnail to 8K.
+HEIGHT_RANGE = (16, 4320)
 
 _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
@@ -56,4 +58,33 @@ def check_device_name(value: str, name: str = "--device") -> str:
     it is another question: ``liquidwarp.cli.main`` asks torch)."""
     if not isinstance(value, str) or not _DEVICE.match(value):
         raise ValueError(f"{name} must be cpu, cuda, cuda:N or mps, got {value!r}")
+    return value
+
+
+def check_integer(value: int, name: str, low: int | None = None, high: int | None = None) -> int:
+    """``value`` when it is an integer (not a flag) within ``[low, high]`` (either bound open: None)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return check_range(value, name, low, high)
+
+
+def check_height(value: int, name: str = "--height") -> int:
+    """``value`` when it is an allowed output height in pixels (``HEIGHT_RANGE``)."""
+    low, high = HEIGHT_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high} pixels, got {value!r}")
+    return value
+
+
+def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def check_flag(value: bool, name: str) -> bool:
+    """``value`` when it is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
     return value

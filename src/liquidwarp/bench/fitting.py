@@ -29,8 +29,8 @@ from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
 from liquidwarp.fitting import landmarks
 from liquidwarp.fitting.fit import FitConfig, fit_frames
 from liquidwarp.fitting.targets import WORLD_TO_CAMERA, build_targets, default_camera
-from liquidwarp.rendering.rasterize import rasterize
 from liquidwarp.io.images import unit_to_uint8
+from liquidwarp.rendering.rasterize import rasterize
 
 SIZE = 256
 SAMPLE = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples" / "lab_throw_cam01.mp4"
@@ -97,7 +97,7 @@ def synthetic(body: BodyModel, subjects: int) -> dict:
 
 
 def real(body: BodyModel, path: Path, max_frames: int | None) -> dict:
-    from liquidwarp.tasks import recover as rec
+    from liquidwarp.fitting import recover as rec
 
     recovery = rec.recover(path, body, max_frames=max_frames, require_full_body=False, progress=False, use_cache=False)
     observations = recovery.observations

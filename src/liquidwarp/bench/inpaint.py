@@ -42,9 +42,9 @@ import cv2
 import numpy as np
 
 from liquidwarp.errors import InputError
-from liquidwarp.tasks.views import VIEW_MARGIN
-from liquidwarp.warping.inpaint import HOLE_DILATION, clean_plate, dilate_hole, inpaint
 from liquidwarp.io.images import uint8_to_unit
+from liquidwarp.tasks.framing import VIEW_MARGIN
+from liquidwarp.warping.inpaint import HOLE_DILATION, clean_plate, dilate_hole, inpaint
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
 SIZE = 256  # side of the view the pipeline fills, pixels

@@ -50,8 +50,8 @@ def run(out: Path, size: int = 256, progress: bool = False) -> dict:
     and how long each run took."""
     from liquidwarp.body import BodyModel
     from liquidwarp.io.media import iter_video_frames, write_image
-    from liquidwarp.tasks.imitate import imitate
-    from liquidwarp.tasks.view import novel_views
+    from liquidwarp.tasks.imitate import ImitateConfig, imitate
+    from liquidwarp.tasks.view import ViewConfig, novel_views
     from liquidwarp.tasks.views import to_height
 
     out = Path(out)
@@ -70,7 +70,8 @@ def run(out: Path, size: int = 256, progress: bool = False) -> dict:
             for method in METHODS:
                 start = time.perf_counter()
                 clip = Path(tmp) / f"{name}-{method}.mp4"
-                imitate([photo], LAB, clip, body=body, size=size, max_frames=max(REFERENCE_FRAMES) + 1, method=method, progress=progress, height=HEIGHT)
+                config = ImitateConfig(method=method, size=size, height=HEIGHT, max_frames=max(REFERENCE_FRAMES) + 1)
+                imitate([photo], LAB, clip, config, body=body, progress=progress)
                 frames = [f for k, f in enumerate(iter_video_frames(clip)) if k in REFERENCE_FRAMES]
                 made[method] = frames
                 seconds[f"imitate_{method}"] = round(time.perf_counter() - start, 1)
@@ -78,7 +79,7 @@ def run(out: Path, size: int = 256, progress: bool = False) -> dict:
                 views[method] = []
                 for angle in ANGLES:
                     still = Path(tmp) / f"{name}-{method}-{angle:g}.png"
-                    novel_views([photo], still, [angle], method=method, size=size, body=body, progress=progress, height=HEIGHT)
+                    novel_views([photo], still, ViewConfig(angles=(angle,), method=method, size=size, height=HEIGHT), body=body, progress=progress)
                     from liquidwarp.io.media import read_image
 
                     views[method].append(read_image(still))

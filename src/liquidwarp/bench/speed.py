@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from liquidwarp.bench.fitting import SAMPLE
 from liquidwarp.body.model import BodyModel
 from liquidwarp.errors import InputError
-from liquidwarp.bench.fitting import SAMPLE
-from liquidwarp.tasks.views import crop_camera, crop_image
+from liquidwarp.geometry.crops import crop_camera, crop_image
 
 RESOLUTIONS = (128, 256, 512)
 
@@ -60,9 +60,9 @@ def run(video: Path | None = None, frames: int = 24, resolutions: tuple[int, ...
     from liquidwarp.fitting.fit import fit_frames
     from liquidwarp.perception.mediapipe_pose import MediaPipePose
     from liquidwarp.rendering.rasterize import rasterize
+    from liquidwarp.fitting.recover import _targets, recover
     from liquidwarp.scene.views import prepare_source
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import _targets, recover
     from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
 
     video = Path(video) if video is not None else SAMPLE

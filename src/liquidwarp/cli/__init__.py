@@ -1,9 +1,3 @@
-"""Command-line interface (thin: parse, build a config, call the library)."""
-
-import sys
-from pathlib import Path
-
-if Path(sys.argv[0] if sys.argv else "").name == "liquidwarp":  # the installed command, starting
-    from liquidwarp.cli.interrupt import exit_during_startup
-
-    exit_during_startup()
+"""Command-line interface (thin: parse, build a config, call the library). The program's entry
+point, which adds the commands of the layers above (the web page's ``serve``), is
+``liquidwarp/__main__.py``."""

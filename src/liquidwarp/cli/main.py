@@ -1,6 +1,9 @@
 """``liquidwarp`` command line: parse, build a config, call the library.
 
-Every user error prints one line ``liquidwarp: error: ...`` and exits with code 2.
+Every user error prints one line ``liquidwarp: error: ...`` and exits with code 2. The program
+itself (``liquidwarp/__main__.py``) is this command line plus the commands of the layers above it
+(the web page's ``serve``), given to :func:`build_parser` and :func:`main` as :class:`Command` values;
+nothing here imports them.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from liquidwarp import __version__
@@ -16,9 +21,9 @@ from liquidwarp.cli.interrupt import ending_of, handle_signals, restore_signals
 from liquidwarp.cli.outputs import UsageError, check_output_dir, check_output_file, check_work_dir, outputs_held
 from liquidwarp.errors import InputError, OutputError
 from liquidwarp.io.atomic import atomic_dir, write_json_atomic
+from liquidwarp.methods import METHODS, SWAP_METHODS
 from liquidwarp.metrics.protocols import PROTOCOLS
-from liquidwarp.methods import METHODS
-from liquidwarp.validation import check_device_name, check_range, check_size
+from liquidwarp.validation import check_device_name, check_height, check_range, check_size
 
 # Nothing above imports torch, numpy-heavy modules, OpenCV or mediapipe: `--help` stays fast, and
 # every option is checked before they load. Each command imports what it needs when it runs.
@@ -34,8 +39,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _check_height(height: int | None) -> None:
-    if height is not None and not 16 <= height <= 4320:
-        raise UsageError(f"--height must be between 16 and 4320 pixels, got {height}")
+    if height is not None:
+        try:
+            check_height(height, "--height")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 def _positive(name: str):
@@ -92,13 +100,16 @@ def _check_device(device: str, where: str = "--device") -> None:
 
 
 def _person(name: str):
-    def parse(text: str):
-        from liquidwarp.tasks.recover import PersonPick
+    """A person pick, ``[FRAME:]X,Y``: checked, kept as the user wrote it (task configs record it so)."""
+
+    def parse(text: str) -> str:
+        from liquidwarp.fitting.recover import PersonPick
 
         try:
-            return PersonPick.parse(text)
+            PersonPick.parse(text)
         except ValueError as e:
             raise argparse.ArgumentTypeError(f"{name}: {e}") from None
+        return text
 
     return parse
 
@@ -106,14 +117,49 @@ def _person(name: str):
 SOURCE_PERSON_HELP = "X,Y: in each --source photo, the person at this pixel (one per --source, in order; default: chosen automatically)"
 
 
-def _source_people(args: argparse.Namespace) -> list | None:
-    """``--source-person`` picks, one per ``--source``, or None."""
-    if args.source_person is not None and len(args.source_person) != len(args.source):
+def _source_people(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """``--source-person`` picks (text), one per ``--source``, or None."""
+    if args.source_person is None:
+        return None
+    if len(args.source_person) != len(args.source):
         raise UsageError(f"--source-person: give one per --source, in order ({len(args.source_person)} for {len(args.source)} sources)")
-    return args.source_person
+    return tuple(args.source_person)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _text(path: Path | None) -> str | None:
+    """A path for a task config: as the user wrote it (not resolved)."""
+    return None if path is None else str(path)
+
+
+def _validated(config):
+    """``config.validate()``, its ValueError as a UsageError."""
+    try:
+        return config.validate()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_task_output(path: Path, what: str, suffixes: tuple[str, ...]) -> None:
+    """A task's output file and the config file written beside it (``liquidwarp.tasks.configs``)."""
+    from liquidwarp.tasks.configs import config_file
+
+    check_output_file(path, what, suffixes)
+    check_output_file(config_file(path), "config file")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command defined outside the command line: ``add(subparsers)`` adds its parser (named
+    ``name``) to ``liquidwarp``'s, ``run(args)`` runs it. User errors are raised as
+    :class:`UsageError` / ``InputError``, as the command line's own runners do."""
+
+    name: str
+    add: Callable[[argparse._SubParsersAction], None]
+    run: Callable[[argparse.Namespace], None]
+
+
+def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """``liquidwarp``'s parser: the command line's commands, then those of ``extra``."""
     parser = _Parser(prog="liquidwarp", description="Motion imitation, appearance transfer and novel views by 3D liquid warping.")
     parser.add_argument("--version", action="version", version=f"liquidwarp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -142,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     imitate = sub.add_parser("imitate", help="make the source person perform the reference's motion")
     imitate.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
     imitate.add_argument("--reference", type=Path, required=True, help="video of the motion, or a motion file (.npz) saved by `liquidwarp fit`")
-    imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
+    imitate.add_argument("--out", type=Path, required=True, help="output video (.mp4); OUT.config.json beside it records the settings")
     imitate.add_argument("--method", choices=METHODS, default="lwg", help="lwg: the Liquid Warping GAN (default); warp: 3D liquid warping without a network; copy, affine2d: baselines")
     imitate.add_argument("--checkpoint", type=Path, help="lwg generator: a bundle from `liquidwarp export` or a run's checkpoint.pt (default: the shipped model)")
     imitate.add_argument("--device", type=_device, default="cpu", help="where lwg runs: cpu (default), cuda, cuda:1, ...")
@@ -162,8 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     swap.add_argument("--head", type=Path, help="photo whose head (face, hair) is used")
     swap.add_argument("--upper", type=Path, help="photo whose upper body (torso, arms, hands) is used")
     swap.add_argument("--lower", type=Path, help="photo whose lower body (hips, legs, feet) is used")
-    swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference")
-    swap.add_argument("--method", choices=("lwg", "warp"), default="lwg", help="lwg (default) or warp")
+    swap.add_argument("--out", type=Path, required=True, help="an image (.png, .jpg) for a photo reference, a video (.mp4) for a video reference; OUT.config.json beside it records the settings")
+    swap.add_argument("--method", choices=SWAP_METHODS, default="lwg", help="lwg (default) or warp")
     swap.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
     swap.add_argument("--size", type=_size(), default=256, help="side of the square the person is generated in, a multiple of 16 from 64 to 1024 (default 256)")
     swap.add_argument("--height", type=_positive("--height"), help="output height in pixels, the width following the photo's aspect ratio (default: the photo's own size)")
@@ -181,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     view = sub.add_parser("view", help="the person of a photo seen from other angles (turned about the photo's vertical)")
     view.add_argument("--source", type=Path, action="append", required=True, help="photo of the person (repeat for more views, e.g. front and back)")
-    view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image")
+    view.add_argument("--out", type=Path, required=True, help="one angle: an image (.png, .jpg); several: a video (.mp4) or a grid image; OUT.config.json beside it records the settings")
     turn = view.add_mutually_exclusive_group()
     turn.add_argument("--angles", default="0:360:30", help="START:STOP:STEP in degrees, STOP excluded (default 0:360:30)")
     turn.add_argument("--angle", type=_finite("--angle"), help="one angle in degrees")
@@ -221,10 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--frames", type=_positive("--frames"), default=100, help="frames of dance (default 100, 4 s)")
     demo.add_argument("--size", type=_size(), default=256, help="side in pixels, a multiple of 16 from 64 to 1024 (default 256)")
     demo.add_argument("--checkpoint", type=Path, help="lwg generator (default: the shipped model)")
-
-    serve = sub.add_parser("serve", help="every task on a local web page (needs the web extra: pip install 'liquidwarp[web]')")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
 
     evaluate = sub.add_parser("evaluate", help="measure a method on a dataset by one of the paper's protocols")
     evaluate.add_argument("--protocol", choices=PROTOCOLS, required=True, help="which frames are sources and what they are compared with")
@@ -281,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--json", type=Path, default=Path("benchmarks/memory.json"), help="write the figures to this JSON file (default benchmarks/memory.json)")
     memory.add_argument("--frames", type=_positive("--frames"), nargs="+", default=[100, 1000], help="clip lengths in frames (default 100 1000)")
     memory.add_argument("--video", type=Path, help="clip looped to each length (default ../shared/samples/lab_throw_cam01.mp4)")
+    for command in extra:
+        command.add(sub)
     return parser
 
 
@@ -316,11 +360,12 @@ def _run_fit(args: argparse.Namespace) -> None:
     check_output_file(args.export_mesh, "mesh file", MESH_SUFFIXES)
     _check_videos(args.input)
     from liquidwarp.body.model import BodyModel
-    from liquidwarp.tasks import recover as rec
+    from liquidwarp.fitting import recover as rec
 
     body = BodyModel()
     start = time.perf_counter()
-    recovery = rec.recover(args.input, body, max_frames=args.max_frames, person=args.person)
+    person = None if args.person is None else rec.PersonPick.parse(args.person)
+    recovery = rec.recover(args.input, body, max_frames=args.max_frames, person=person)
     quality = rec.fit_quality(body, recovery)
     seq = recovery.sequence
     with atomic_dir(args.out) as tmp:
@@ -355,9 +400,10 @@ def _run_personalize(args: argparse.Namespace) -> None:
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
+    from liquidwarp.tasks.configs import people
     from liquidwarp.tasks.personal import personal_model
 
-    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size, source_people=_source_people(args))
+    seconds = personal_model(args.source, args.out, args.steps, args.checkpoint, args.size, source_people=people(_source_people(args)))
     print(f"wrote {args.out}: {args.steps} steps in {seconds:.1f} s; use it with --checkpoint {args.out}")
 
 
@@ -365,7 +411,7 @@ def _run_imitate(args: argparse.Namespace) -> None:
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
     _check_height(args.height)
-    check_output_file(args.out, "output video", (".mp4",))
+    _check_task_output(args.out, "output video", (".mp4",))
     for path in [*args.source, args.reference] + [p for p in (args.checkpoint, args.background) if p is not None]:
         if not path.exists():
             raise UsageError(f"{path}: no such file")
@@ -376,14 +422,14 @@ def _run_imitate(args: argparse.Namespace) -> None:
         from liquidwarp.fitting.records import load_sequence
 
         load_sequence(args.reference)  # InputError now, not after the sources are fitted
-    from liquidwarp.tasks.imitate import imitate
+    from liquidwarp.tasks.imitate import ImitateConfig, imitate
 
-    result = imitate(
-        args.source, args.reference, args.out, size=args.size, side_by_side=args.side_by_side,
-        max_frames=args.max_frames, method=args.method, reference_person=args.reference_person, in_place=args.in_place,
-        checkpoint=args.checkpoint, device=args.device, background=args.background, personalize=args.personalize or 0,
-        height=args.height, source_people=_source_people(args),
+    config = ImitateConfig(
+        method=args.method, size=args.size, height=args.height, side_by_side=args.side_by_side, max_frames=args.max_frames,
+        in_place=args.in_place, checkpoint=_text(args.checkpoint), device=args.device, personalize=args.personalize or 0,
+        background=_text(args.background), reference_person=args.reference_person, source_people=_source_people(args),
     )  # fmt: skip
+    result = imitate(args.source, args.reference, args.out, _validated(config))
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} frames/s including fitting)")
 
 
@@ -501,22 +547,22 @@ def _run_swap(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: a source must be a photo")
     if is_video_path(args.reference):
         _check_videos(args.reference)
-        check_output_file(args.out, "output video", (".mp4",))
+        _check_task_output(args.out, "output video", (".mp4",))
     else:
-        check_output_file(args.out, "output image", (".png", ".jpg", ".jpeg"))
+        _check_task_output(args.out, "output image", (".png", ".jpg", ".jpeg"))
     _check_background(args.background)
-    from liquidwarp.tasks.swap import swap
+    from liquidwarp.tasks.swap import SwapConfig, swap
 
-    result = swap(
-        args.reference, args.out, args.source, args.head, args.upper, args.lower, method=args.method, size=args.size,
-        max_frames=args.max_frames, checkpoint=args.checkpoint, personalize=args.personalize or 0, background=args.background,
-        height=args.height,
+    config = SwapConfig(
+        method=args.method, size=args.size, height=args.height, max_frames=args.max_frames, checkpoint=_text(args.checkpoint),
+        personalize=args.personalize or 0, background=_text(args.background),
     )  # fmt: skip
+    result = swap(args.reference, args.out, _validated(config), args.source, args.head, args.upper, args.lower)
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]}): {result.frames} frame(s) in {result.seconds:.1f} s")
 
 
 def _run_view(args: argparse.Namespace) -> None:
-    from liquidwarp.tasks.view import novel_views, parse_angles
+    from liquidwarp.tasks.view import ViewConfig, novel_views, parse_angles
 
     _check_height(args.height)
     try:
@@ -524,17 +570,19 @@ def _run_view(args: argparse.Namespace) -> None:
     except ValueError as e:
         raise UsageError(f"--angles: {e}") from None
     image_suffixes = (".png", ".jpg", ".jpeg")
-    check_output_file(args.out, "output", image_suffixes if len(angles) == 1 else (".mp4", *image_suffixes))
+    _check_task_output(args.out, "output", image_suffixes if len(angles) == 1 else (".mp4", *image_suffixes))
     for path in [*args.source] + ([args.checkpoint] if args.checkpoint is not None else []):
         if not path.is_file():
             raise UsageError(f"{path}: no such file")
     if args.personalize and args.method != "lwg":
         raise UsageError("--personalize needs --method lwg")
     _check_background(args.background)
-    result = novel_views(
-        args.source, args.out, angles, args.elevation, args.method, args.size, checkpoint=args.checkpoint,
-        personalize=args.personalize or 0, background=args.background, height=args.height, source_people=_source_people(args),
+    config = ViewConfig(
+        angles=tuple(angles), elevation=args.elevation, method=args.method, size=args.size, height=args.height,
+        checkpoint=_text(args.checkpoint), personalize=args.personalize or 0, background=_text(args.background),
+        source_people=_source_people(args),
     )  # fmt: skip
+    result = novel_views(args.source, args.out, _validated(config))
     print(f"wrote {args.out} ({result.size[1]}x{result.size[0]} each): {result.views} view(s) in {result.seconds:.1f} s")
 
 
@@ -713,41 +761,32 @@ def _run_bench(args: argparse.Namespace) -> None:
         write_json_atomic(args.json, results)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; its exit status. SIGTERM ends a run as Ctrl-C does (cli/interrupt.py)."""
+RUNNERS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "synth": _run_synth,
+    "fit": _run_fit,
+    "imitate": _run_imitate,
+    "train": _run_train,
+    "personalize": _run_personalize,
+    "swap": _run_swap,
+    "view": _run_view,
+    "prepare": _run_prepare,
+    "export": _run_export,
+    "demo": _run_demo,
+    "evaluate": _run_evaluate,
+    "bench": _run_bench,
+}
+
+
+def main(argv: list[str] | None = None, extra: Sequence[Command] = ()) -> int:
+    """Run the command (one of :data:`RUNNERS`, or of ``extra``); its exit status. SIGTERM ends a
+    run as Ctrl-C does (cli/interrupt.py)."""
     previous = handle_signals()
     held = contextlib.ExitStack()
+    runners = {**RUNNERS, **{command.name: command.run for command in extra}}
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(extra).parse_args(argv)
         held.enter_context(outputs_held(args))
-        if args.command == "synth":
-            _run_synth(args)
-        elif args.command == "fit":
-            _run_fit(args)
-        elif args.command == "imitate":
-            _run_imitate(args)
-        elif args.command == "train":
-            _run_train(args)
-        elif args.command == "personalize":
-            _run_personalize(args)
-        elif args.command == "swap":
-            _run_swap(args)
-        elif args.command == "view":
-            _run_view(args)
-        elif args.command == "prepare":
-            _run_prepare(args)
-        elif args.command == "export":
-            _run_export(args)
-        elif args.command == "demo":
-            _run_demo(args)
-        elif args.command == "evaluate":
-            _run_evaluate(args)
-        elif args.command == "bench":
-            _run_bench(args)
-        elif args.command == "serve":
-            from liquidwarp.web.app import serve
-
-            serve(args.host, args.port)
+        runners[args.command](args)
         return 0
     except (UsageError, InputError) as e:
         print(f"liquidwarp: error: {e}", file=sys.stderr)
@@ -762,7 +801,3 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         held.close()
         restore_signals(previous)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -218,7 +218,7 @@ def _synthetic_subjects(root: Path, max_frames: int | None) -> list[EvaluationSu
 def _video_subject(
     path: Path, name: str, body: BodyModel, max_frames: int | None, progress: bool, person: str | None = None
 ) -> EvaluationSubject:
-    from liquidwarp.tasks.recover import PersonPick, recover
+    from liquidwarp.fitting.recover import PersonPick, recover
 
     pick = None
     if person is not None:

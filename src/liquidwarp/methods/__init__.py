@@ -25,3 +25,5 @@ methods, so the command line lists them without importing the networks.
 
 #: The methods, by name (built by :func:`liquidwarp.methods.build.make_renderer`).
 METHODS: tuple[str, ...] = ("lwg", "warp", "affine2d", "copy")
+#: The methods that dress each body part from its own source (appearance transfer, ``swap``).
+SWAP_METHODS: tuple[str, ...] = ("lwg", "warp")

@@ -1,1 +1,1 @@
-"""Tasks: what users run (recovery, imitation, evaluation), composed from the pipeline's stages."""
+"""Tasks: what users run (imitation, transfer, views, evaluation), composed from the pipeline's stages."""

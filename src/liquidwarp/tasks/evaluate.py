@@ -24,12 +24,12 @@ import torch
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.evaluation import EvaluationData, check_evaluation_data, open_evaluation_data, person_view
 from liquidwarp.errors import InputError
-from liquidwarp.metrics.protocols import PROTOCOLS, FrameRef, Trial, make_trials
+from liquidwarp.geometry.crops import crop_camera, crop_image
+from liquidwarp.io.images import uint8_frames_to_unit, uint8_to_unit, unit_to_uint8
 from liquidwarp.methods import METHODS
+from liquidwarp.metrics.protocols import PROTOCOLS, FrameRef, Trial, make_trials
 from liquidwarp.scene.views import PreparedSource, prepare_source
 from liquidwarp.tasks.methods import build_method
-from liquidwarp.tasks.views import crop_camera, crop_image
-from liquidwarp.io.images import uint8_frames_to_unit, uint8_to_unit, unit_to_uint8
 
 RESULTS_FORMAT = "liquidwarp-evaluation"
 RESULTS_VERSION = 1

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from liquidwarp.geometry.cameras import Camera
-from liquidwarp.tasks.views import VIEW_MARGIN
-from liquidwarp.warping.inpaint import HOLE_DILATION
 from liquidwarp.io.images import uint8_to_unit
+from liquidwarp.warping.inpaint import HOLE_DILATION
 
+VIEW_MARGIN = 1.35  # an output view is the person's crop grown by this factor
 EDGE_PIXELS = 1.5  # generated pixels: how far past the body's silhouette the paste reaches
 
 

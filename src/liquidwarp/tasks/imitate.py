@@ -10,8 +10,9 @@ photo, whose framing and aspect ratio the output keeps (:mod:`liquidwarp.tasks.f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,14 +20,14 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.records import FittedSequence, load_sequence
+from liquidwarp.fitting.recover import PersonPick, Recovery, recover, recover_sources
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.framing import OutputFrame, frame_hole, output_frame, remove_person, render_in_frame, resize_to
 from liquidwarp.methods import METHODS
-from liquidwarp.scene.views import PreparedSource, prepare_source
+from liquidwarp.tasks.configs import as_tuple, check_generation, check_max_frames, check_people, path_or_none, people, write_config
+from liquidwarp.tasks.framing import render_in_frame
 from liquidwarp.tasks.methods import build_method
-from liquidwarp.tasks.recover import PersonPick, Recovery, recover, recover_sources
-from liquidwarp.tasks.view import camera_up
-from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop, to_height
+from liquidwarp.tasks.views import Backgrounds, camera_up, source_frame, source_in_own_view, to_height
+from liquidwarp.validation import check_device_name, check_flag
 
 
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
@@ -84,43 +85,6 @@ def load_reference(
     return recovery.sequence, recovery
 
 
-def source_in_own_view(body: BodyModel, recovery: Recovery, size: int) -> PreparedSource:
-    """A source photo's first fitted frame, seen in a square around its person."""
-    seq = recovery.sequence
-    frame = int(np.nonzero(seq.found)[0][0])
-    view = grow_crop(seq.crop, VIEW_MARGIN)
-    return prepare_source(body, recovery.footage.frames[frame], seq.params.index(frame), seq.camera, view, size)
-
-
-@dataclass(frozen=True)
-class SourceFrame:
-    """The output picture of a source photo: its framing at the output size, the photo there (as
-    it is, and with its person removed), and the side of the square the person is generated in
-    (output pixels)."""
-
-    frame: OutputFrame
-    photo: np.ndarray  # (H, W, 3) uint8
-    plate: np.ndarray  # (H, W, 3) uint8
-    view_side: float
-
-
-def source_frame(body: BodyModel, recovery: Recovery, size: int, height: int | None = None, keep_person: bool = False) -> SourceFrame:
-    """The output picture of ``recovery``'s first fitted frame at ``height`` rows (default: the
-    photo's own size); the person is in-painted away unless ``keep_person``, at the scale the
-    generator sees them."""
-    seq = recovery.sequence
-    t = int(np.nonzero(seq.found)[0][0])
-    image = recovery.footage.frames[t]
-    frame = output_frame(seq.camera, image.shape[:2], height)
-    view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
-    photo = resize_to(image, frame.size)
-    if keep_person:
-        return SourceFrame(frame, photo, photo, view_side)
-    observation = recovery.observations[t]
-    hole = frame_hole(body, seq.params.index(t), seq.camera, None if observation is None else observation.mask, frame, view_side)
-    return SourceFrame(frame, photo, remove_person(photo, hole, size / view_side), view_side)
-
-
 @dataclass(frozen=True)
 class ImitationResult:
     frames: int
@@ -129,39 +93,64 @@ class ImitationResult:
     size: tuple[int, int]  # (H, W) of the output video
 
 
+@dataclass(frozen=True)
+class ImitateConfig:
+    """Every setting of an imitation (``liquidwarp imitate``); the sources, reference and output
+    are the call's. Paths and person picks are text, as the user gave them."""
+
+    method: str = "lwg"  # one of METHODS
+    size: int = 256  # side of the square the person is generated in (pixels)
+    height: int | None = None  # output rows, the width following the photo's aspect ratio (None: the photo's own size)
+    side_by_side: bool = False  # source, reference and result next to each other
+    max_frames: int | None = None  # use only the first N reference frames (None: all)
+    in_place: bool = False  # keep the person where the source stands (the reference's pose and turning, not its travel)
+    checkpoint: str | None = None  # lwg generator: a bundle or a run's checkpoint.pt (None: the shipped model)
+    device: str = "cpu"  # where lwg runs: cpu, cuda, cuda:1, ...
+    personalize: int = 0  # lwg: fine-tune on the source photo(s) for this many steps first (0: off)
+    background: str | None = None  # an image or video to put the person on (None: the source's own, the person in-painted away)
+    reference_person: str | None = None  # "[FRAME:]X,Y": the person at this pixel of the reference (None: chosen automatically)
+    source_people: tuple[str, ...] | None = None  # "X,Y" in each source photo, one per source, in order (None: chosen automatically)
+
+    def __post_init__(self) -> None:
+        as_tuple(self, "source_people")
+
+    def validate(self) -> ImitateConfig:
+        """This config when every setting is allowed; ValueError naming the first that is not."""
+        check_generation(self, METHODS)
+        check_max_frames(self.max_frames)
+        check_flag(self.side_by_side, "side_by_side")
+        check_flag(self.in_place, "in_place")
+        check_device_name(self.device, "device")
+        check_people(None if self.reference_person is None else (self.reference_person,), "reference_person")
+        check_people(self.source_people, "source_people")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def imitate(
     sources: list[Path],
     reference: Path,
     out: Path,
+    config: ImitateConfig,
     body: BodyModel | None = None,
-    size: int = 256,
-    side_by_side: bool = False,
-    max_frames: int | None = None,
-    method: str = "lwg",
     progress: bool = True,
-    reference_person: PersonPick | None = None,
-    in_place: bool = False,
-    checkpoint: Path | None = None,
-    device: str = "cpu",
-    background: Path | None = None,
-    personalize: int = 0,
-    height: int | None = None,
-    source_people: list[PersonPick] | None = None,
 ) -> ImitationResult:
-    """Write ``out`` (.mp4): the first source's person performing the reference's motion, in the
-    first source's photo (its framing and aspect ratio; ``height`` rows, default the photo's own)
-    with the person in-painted away, or over ``background`` (an image, or a video played along,
-    scaled to cover the output). ``size`` is the side of the square the person is generated in.
-    ``source_people``: the person to use in each source photo (one per source, in order; None:
-    chosen automatically); ``reference_person`` likewise in the reference."""
+    """Write ``out`` (.mp4), and beside it its config (``liquidwarp.tasks.configs``): the first
+    source's person performing the reference's motion, in the first source's photo (its framing
+    and aspect ratio; ``config.height`` rows, default the photo's own) with the person in-painted
+    away, or over ``config.background`` (an image, or a video played along, scaled to cover the
+    output). ``config.source_people``: the person to use in each source photo (one per source, in
+    order; None: chosen automatically); ``config.reference_person`` likewise in the reference."""
     import time
 
     from tqdm import tqdm
 
     from liquidwarp.io.media import VideoWriter
 
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+    config.validate()
+    size, height, background = config.size, config.height, path_or_none(config.background)
     start = time.perf_counter()
     from liquidwarp.io import media
 
@@ -169,15 +158,18 @@ def imitate(
         # Said before the sources are perceived and fitted, so that it is all the run says.
         raise InputError(f"{reference}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     body = body if body is not None else BodyModel()
-    recoveries = recover_sources(sources, body, source_people, progress)
-    ref_seq, ref_recovery = load_reference(reference, body, max_frames, progress, reference_person)
+    recoveries = recover_sources(sources, body, people(config.source_people), progress)
+    reference_person = None if config.reference_person is None else PersonPick.parse(config.reference_person)
+    ref_seq, ref_recovery = load_reference(reference, body, config.max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is the first source's photo.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
     picture = source_frame(body, recoveries[0], size, height, keep_person=background is not None)
-    renderer = build_method(method, body, prepared, checkpoint=checkpoint, device=device, personalize=personalize, progress=progress)
+    renderer = build_method(
+        config.method, body, prepared, checkpoint=path_or_none(config.checkpoint), device=config.device, personalize=config.personalize, progress=progress
+    )
     backgrounds = Backgrounds(background, picture.frame.size) if background is not None else None
-    targets = target_params(first.params, ref_seq.params, in_place)
+    targets = target_params(first.params, ref_seq.params, config.in_place)
     targets = grounded(body, first.params, ref_seq.params, targets, camera_up(first.camera.rotation[0]))
     audio = reference if ref_recovery is not None else None
 
@@ -186,12 +178,13 @@ def imitate(
         for t in tqdm(range(n), desc="imitate", unit="frame", disable=not progress):
             plate = picture.plate if backgrounds is None else backgrounds(t)
             frame = render_in_frame(renderer, body, targets.index(t), picture.frame, plate, picture.view_side, size)
-            if side_by_side:
+            if config.side_by_side:
                 panels = [picture.photo]
                 if ref_recovery is not None:
                     panels.append(to_height(ref_recovery.footage.frames[t], frame.shape[0]))
                 panels.append(frame)
                 frame = np.concatenate(panels, axis=1)
             writer.write(frame)
+    write_config(out, "imitate", config)
     seconds = time.perf_counter() - start
     return ImitationResult(n, n / seconds, seconds, picture.frame.size)

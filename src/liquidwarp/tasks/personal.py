@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from liquidwarp.body.model import BodyModel
 
 if TYPE_CHECKING:
-    from liquidwarp.tasks.recover import PersonPick
+    from liquidwarp.fitting.recover import PersonPick
 
 
 def personal_model(
@@ -20,9 +20,9 @@ def personal_model(
     returns the seconds the fine-tuning took. ``source_people``: the person to use in each photo
     (one per source, in order; None: chosen automatically)."""
     from liquidwarp.errors import InputError
-    from liquidwarp.tasks.imitate import source_in_own_view
+    from liquidwarp.fitting.recover import recover_sources
     from liquidwarp.tasks.methods import load_lwg_generator
-    from liquidwarp.tasks.recover import recover_sources
+    from liquidwarp.tasks.views import source_in_own_view
     from liquidwarp.training.checkpoint import save_bundle
     from liquidwarp.training.personalize import PersonalizeConfig, personalize
 

@@ -67,7 +67,7 @@ def prepare_video(entry: VideoEntry, folder: Path, size: int, max_frames: int | 
     from liquidwarp.geometry.crops import crop_image
     from liquidwarp.io.atomic import atomic_dir
     from liquidwarp.io.media import write_image
-    from liquidwarp.tasks.recover import PersonPick, recover
+    from liquidwarp.fitting.recover import PersonPick, recover
 
     body = _body()
     person = PersonPick.parse(entry.person) if entry.person is not None else None

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from liquidwarp.body.model import PART_INDEX, PART_NAMES, BodyModel
 from liquidwarp.errors import InputError
+from liquidwarp.methods import SWAP_METHODS
 from liquidwarp.scene.views import PART_GROUPS
+from liquidwarp.tasks.configs import check_generation, check_max_frames, path_or_none, write_config
 
 
 @dataclass(frozen=True)
@@ -42,41 +45,60 @@ def assignment(donors: dict[str, int]) -> dict[int, int]:
     return parts
 
 
+@dataclass(frozen=True)
+class SwapConfig:
+    """Every setting of an appearance transfer (``liquidwarp swap``); the reference, the source
+    photos and the output are the call's. Paths are text, as the user gave them."""
+
+    method: str = "lwg"  # one of SWAP_METHODS
+    size: int = 256  # side of the square the person is generated in (pixels)
+    height: int | None = None  # output rows, the width following the reference's aspect ratio (None: its own size)
+    max_frames: int | None = None  # use only the first N frames of a video reference (None: all)
+    checkpoint: str | None = None  # lwg generator: a bundle or a run's checkpoint.pt (None: the shipped model)
+    personalize: int = 0  # lwg: fine-tune on the source photos for this many steps first (0: off)
+    background: str | None = None  # an image or video to put the person on (None: the reference's own, the person in-painted away)
+
+    def validate(self) -> SwapConfig:
+        """This config when every setting is allowed; ValueError naming the first that is not."""
+        check_generation(self, SWAP_METHODS)
+        check_max_frames(self.max_frames)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def swap(
     reference: Path,
     out: Path,
+    config: SwapConfig,
     source: Path | None = None,
     head: Path | None = None,
     upper: Path | None = None,
     lower: Path | None = None,
-    method: str = "lwg",
-    size: int = 256,
-    max_frames: int | None = None,
-    checkpoint: Path | None = None,
     body: BodyModel | None = None,
     progress: bool = True,
-    personalize: int = 0,
-    background: Path | None = None,
-    height: int | None = None,
 ) -> SwapResult:
-    """Write ``out``: an image for a photo reference, an .mp4 for a video reference, at the
-    reference's own size or ``height`` rows with its aspect ratio; ``size`` is the side of the
-    square the person is generated in."""
+    """Write ``out``, and beside it its config (``liquidwarp.tasks.configs``): an image for a photo
+    reference, an .mp4 for a video reference, at the reference's own size or ``config.height``
+    rows with its aspect ratio; ``config.size`` is the side of the square the person is generated
+    in. ``source`` dresses every part not given its own photo (``head``, ``upper``, ``lower``)."""
     from tqdm import tqdm
 
+    from liquidwarp.fitting.recover import recover
     from liquidwarp.io.media import VideoWriter, write_image
-    from liquidwarp.tasks.framing import VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
-    from liquidwarp.tasks.imitate import source_in_own_view
+    from liquidwarp.tasks.framing import VIEW_MARGIN, VideoPlates, frame_hole, output_frame, render_in_frame, resize_to
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover
-    from liquidwarp.tasks.views import VIEW_MARGIN, Backgrounds, grow_crop
+    from liquidwarp.tasks.views import Backgrounds, grow_crop, source_in_own_view
 
+    config.validate()
+    size, height, background = config.size, config.height, path_or_none(config.background)
     start = time.perf_counter()
     chosen = {"head": head or source, "upper": upper or source, "lower": lower or source}
     if all(p is None for p in chosen.values()):
         raise InputError("name a source: --source, or one or more of --head, --upper, --lower")
     body = body if body is not None else BodyModel()
-    ref = recover(reference, body, max_frames=max_frames, require_full_body=False, progress=progress, person_option=None)
+    ref = recover(reference, body, max_frames=config.max_frames, require_full_body=False, progress=progress, person_option=None)
     seq = ref.sequence
     frame = output_frame(seq.camera, ref.footage.image_size, height)
     view_side = grow_crop(seq.crop, VIEW_MARGIN)[2] * frame.scale
@@ -96,7 +118,9 @@ def swap(
         donors[group] = 1 + paths.index(path)
     parts = dict.fromkeys(range(len(PART_NAMES)), 0)
     parts.update(assignment(donors))
-    renderer = build_method(method, body, sources, checkpoint=checkpoint, parts=parts, personalize=personalize, progress=progress)
+    renderer = build_method(
+        config.method, body, sources, checkpoint=path_or_none(config.checkpoint), parts=parts, personalize=config.personalize, progress=progress
+    )
     backgrounds = Backgrounds(background, frame.size) if background is not None else None
 
     def hole(t: int) -> np.ndarray:
@@ -122,6 +146,7 @@ def swap(
                 writer.write(picture(t))
     else:
         write_image(out, picture(0))
+    write_config(out, "swap", config)
     return SwapResult(seq.frames, time.perf_counter() - start, frame.size)
 
 

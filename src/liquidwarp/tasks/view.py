@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,13 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from liquidwarp.tasks.recover import PersonPick
+from liquidwarp.methods import METHODS
+from liquidwarp.tasks.configs import as_tuple, check_generation, check_people, path_or_none, people, write_config
+from liquidwarp.tasks.views import camera_up
+from liquidwarp.validation import check_finite, check_range
+
+
+MAX_VIEWS = 3600  # views a run makes at most
 
 
 def parse_angles(text: str) -> list[float]:
@@ -41,17 +48,9 @@ def parse_angles(text: str) -> list[float]:
     if step == 0 or (stop - start) / step <= 0:
         raise ValueError(f"angles {text!r} give no angle (STEP must go from START toward STOP)")
     count = int(math.ceil((stop - start) / step - 1e-9))
-    if count > 3600:
-        raise ValueError(f"angles {text!r} give {count} views; at most 3600")
+    if count > MAX_VIEWS:
+        raise ValueError(f"angles {text!r} give {count} views; at most {MAX_VIEWS}")
     return [start + k * step for k in range(count)]
-
-
-def camera_up(camera_rotation: torch.Tensor) -> torch.Tensor:
-    """The camera's up direction (3,) in world coordinates, for a camera whose world-to-camera
-    rotation is ``camera_rotation`` (3, 3): minus the camera's y axis (OpenCV cameras: y points
-    down the image), which is row 1 of the rotation (``R^T e_y``)."""
-    assert camera_rotation.shape == (3, 3), camera_rotation.shape
-    return -camera_rotation[1]
 
 
 def turned(params: BodyParams, angle: float, elevation: float = 0.0, camera_rotation: torch.Tensor | None = None) -> BodyParams:
@@ -103,59 +102,82 @@ class ViewResult:
     size: tuple[int, int]  # (H, W) of each view
 
 
-def novel_views(
-    sources: list[Path],
-    out: Path,
-    angles: list[float],
-    elevation: float = 0.0,
-    method: str = "lwg",
-    size: int = 256,
-    body: BodyModel | None = None,
-    checkpoint: Path | None = None,
-    fps: float = 12.0,
-    progress: bool = True,
-    personalize: int = 0,
-    background: Path | None = None,
-    height: int | None = None,
-    source_people: list[PersonPick] | None = None,
-) -> ViewResult:
-    """Write ``out``: one angle as an image (.png/.jpg), several as a video (.mp4) or a grid image
-    (.png/.jpg, one row of up to 6 views per row). Each view is the photo (its framing and aspect
-    ratio, ``height`` rows, default its own size) with the turned person pasted in; ``size`` is the
-    side of the square the person is generated in. ``source_people``: the person to use in each
-    source photo (one per source, in order; None: chosen automatically)."""
+@dataclass(frozen=True)
+class ViewConfig:
+    """Every setting of novel view synthesis (``liquidwarp view``); the source photos and the
+    output are the call's. Paths and person picks are text, as the user gave them."""
+
+    angles: tuple[float, ...] = tuple(float(a) for a in range(0, 360, 30))  # degrees about the vertical, one view each
+    elevation: float = 0.0  # tilt in degrees, -60..60 (positive: seen from higher up)
+    method: str = "lwg"  # one of METHODS
+    size: int = 256  # side of the square the person is generated in (pixels)
+    height: int | None = None  # output rows, the width following the photo's aspect ratio (None: the photo's own size)
+    checkpoint: str | None = None  # lwg generator: a bundle or a run's checkpoint.pt (None: the shipped model)
+    personalize: int = 0  # lwg: fine-tune on the source photo(s) for this many steps first (0: off)
+    background: str | None = None  # an image or video to put the person on (None: the photo's own, the person in-painted away)
+    source_people: tuple[str, ...] | None = None  # "X,Y" in each source photo, one per source, in order (None: chosen automatically)
+    fps: float = 12.0  # frame rate of a video output (views per second)
+
+    def __post_init__(self) -> None:
+        as_tuple(self, "angles", "source_people")
+
+    def validate(self) -> ViewConfig:
+        """This config when every setting is allowed; ValueError naming the first that is not."""
+        check_generation(self, METHODS)
+        if not isinstance(self.angles, tuple) or not 1 <= len(self.angles) <= MAX_VIEWS:
+            raise ValueError(f"angles must be a list of 1 to {MAX_VIEWS} angles in degrees, got {self.angles!r}")
+        for angle in self.angles:
+            check_finite(angle, "angles")
+        check_range(self.elevation, "elevation", -60, 60, "degrees")
+        check_range(self.fps, "fps", low=0.1)
+        check_people(self.source_people, "source_people")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def novel_views(sources: list[Path], out: Path, config: ViewConfig, body: BodyModel | None = None, progress: bool = True) -> ViewResult:
+    """Write ``out``, and beside it its config (``liquidwarp.tasks.configs``): one angle as an image
+    (.png/.jpg), several as a video (.mp4) or a grid image (.png/.jpg, one row of up to 6 views per
+    row). Each view is the photo (its framing and aspect ratio, ``config.height`` rows, default its
+    own size) with the turned person pasted in; ``config.size`` is the side of the square the
+    person is generated in. ``config.source_people``: the person to use in each source photo (one
+    per source, in order; None: chosen automatically)."""
     from tqdm import tqdm
 
+    from liquidwarp.fitting.recover import recover_sources
     from liquidwarp.io.media import VideoWriter, write_image
     from liquidwarp.tasks.framing import render_in_frame
-    from liquidwarp.tasks.imitate import source_frame, source_in_own_view
     from liquidwarp.tasks.methods import build_method
-    from liquidwarp.tasks.recover import recover_sources
-    from liquidwarp.tasks.views import Backgrounds
+    from liquidwarp.tasks.views import Backgrounds, source_frame, source_in_own_view
 
+    config.validate()
+    size, height, background = config.size, config.height, path_or_none(config.background)
     start = time.perf_counter()
     body = body if body is not None else BodyModel()
-    recoveries = recover_sources(sources, body, source_people, progress)
+    recoveries = recover_sources(sources, body, people(config.source_people), progress)
     for path, recovery in zip(sources, recoveries):
         if recovery.footage.is_video:
             raise InputError(f"{path}: a photo is needed, not a video")
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
     picture = source_frame(body, recoveries[0], size, height, keep_person=background is not None)
-    renderer = build_method(method, body, prepared, checkpoint=checkpoint, personalize=personalize, progress=progress)
+    renderer = build_method(config.method, body, prepared, checkpoint=path_or_none(config.checkpoint), personalize=config.personalize, progress=progress)
     backgrounds = Backgrounds(background, picture.frame.size) if background is not None else None
     frames = []
-    for k, angle in enumerate(tqdm(angles, desc="view", unit="view", disable=not progress)):
-        target = turned(first.params, angle, elevation, first.camera.rotation[0])
+    for k, angle in enumerate(tqdm(config.angles, desc="view", unit="view", disable=not progress)):
+        target = turned(first.params, angle, config.elevation, first.camera.rotation[0])
         plate = picture.plate if backgrounds is None else backgrounds(k)
         frames.append(render_in_frame(renderer, body, target, picture.frame, plate, picture.view_side, size))
     out = Path(out)
     if out.suffix.lower() == ".mp4":
-        with VideoWriter(out, fps) as writer:
+        with VideoWriter(out, config.fps) as writer:
             for frame in frames:
                 writer.write(frame)
     else:
         write_image(out, frames[0] if len(frames) == 1 else grid(frames))
+    write_config(out, "view", config)
     return ViewResult(len(frames), time.perf_counter() - start, picture.frame.size)
 
 

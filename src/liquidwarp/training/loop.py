@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from liquidwarp.data.pairs import TrainingPair
-from liquidwarp.io.images import model_to_uint8
 from liquidwarp.io.atomic import check_free_space, refusals_named, write_bytes_atomic
+from liquidwarp.io.images import model_to_uint8
 from liquidwarp.losses.generator import GeneratorLoss, GeneratorTruth
 from liquidwarp.losses.terms import PerceptualLoss, lsgan_discriminator_loss
 from liquidwarp.networks.discriminator import PatchDiscriminator

@@ -279,7 +279,7 @@ def prepare_example(folder: Path) -> ExampleFiles:
     visitor to press an example button does not wait for the fit."""
     from liquidwarp.body.model import BodyModel
     from liquidwarp.tasks.demo import write_example
-    from liquidwarp.tasks.recover import recover
+    from liquidwarp.fitting.recover import recover
 
     body = BodyModel()
     example = write_example(folder, frames=EXAMPLE_FRAMES, size=256, body=body)

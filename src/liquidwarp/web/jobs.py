@@ -21,13 +21,14 @@ from pathlib import Path
 
 from liquidwarp.cli.outputs import UsageError
 from liquidwarp.errors import InputError
-from liquidwarp.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_image_path, is_video_path, probe_video
+from liquidwarp.io.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_path, probe_video
 
 log = logging.getLogger("liquidwarp.web")
 
 MAX_UPLOAD_MB = 50  # per file; the server refuses larger uploads before they reach a job
 MAX_VIDEO_SECONDS = 30.0  # a longer video takes minutes a job on a CPU; the command line has no limit
 RESULT_AGE_S = 3600  # results are kept this long for the page to fetch and the visitor to download
+PAGE_COMMANDS = ("imitate", "swap", "view", "fit")  # what a job may run
 GENERIC_MESSAGE = "something went wrong on the server while doing that (the details are in the server's log)"
 
 KINDS = {
@@ -146,8 +147,9 @@ def run_command(argv: list[str]) -> None:
     and task functions as the command line. Raises UsageError / InputError like it."""
     from liquidwarp.cli import main as cli
 
-    # The command line's runners, private to it; called here so that the page checks nothing the
+    # The page's tasks only; the command line's runners, so that the page checks nothing the
     # command line does not and says it in the same words.
-    runners = {"imitate": cli._run_imitate, "swap": cli._run_swap, "view": cli._run_view, "fit": cli._run_fit}
     args = cli.build_parser().parse_args(argv)
-    runners[args.command](args)
+    if args.command not in PAGE_COMMANDS:
+        raise ValueError(f"not a command of the web page: {args.command}")
+    cli.RUNNERS[args.command](args)
