@@ -1,7 +1,7 @@
 """``liquidwarp bench inpaint``: filling a person-shaped hole in a real background, against the truth.
 
 The pipeline removes the source person from a ~256-pixel view around them and fills the hole
-(``tasks.methods.inpainted_background``). The truth under a real person is unknown, so a real
+(``methods.classic.inpainted_background``). The truth under a real person is unknown, so a real
 person's shape is moved onto background whose truth is known:
 
 - **Hole.** MediaPipe's person mask (threshold 0.5) in frame A of a video, in the pipeline's view

@@ -5,7 +5,7 @@ result is the photo itself at the output size (its own size, or ``--height`` wit
 ratio), with the person removed from it (:func:`remove_person`) and the generated person
 composited back into it (:func:`paste`). Nothing outside the photo is ever invented: a view that
 reaches past the photo's edge sees black there, and those pixels are neither sampled as the
-person's appearance (:func:`liquidwarp.tasks.methods.prepare_source` marks them unseen) nor
+person's appearance (:func:`liquidwarp.scene.views.prepare_source` marks them unseen) nor
 pasted back (they lie outside the output).
 
 Coordinates: a view is a square ``(x0, y0, side)`` in the pixels of the picture it is cut from
@@ -244,7 +244,7 @@ def body_silhouette(body, params, camera: Camera) -> np.ndarray:
 
 def render_in_frame(renderer, body, target, frame: OutputFrame, plate: np.ndarray, min_side: float, size: int) -> np.ndarray:
     """One output picture (H, W, 3) uint8: the ``target`` body (B = 1) made by ``renderer`` (a
-    method of :mod:`liquidwarp.tasks.methods`) in a square view around it at ``size`` pixels
+    method of :mod:`liquidwarp.methods`) in a square view around it at ``size`` pixels
     (side at least ``min_side`` output pixels), over the ``plate`` (H, W, 3) uint8, pasted into it."""
     from liquidwarp.geometry.crops import crop_camera, crop_image
     from liquidwarp.rendering.rasterize import rasterize

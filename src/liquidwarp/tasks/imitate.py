@@ -4,7 +4,7 @@ For every reference frame the target body has the reference's joint rotations, t
 and the source's placement with the reference's motion since its first frame added (rotation and
 translation; turning only with ``in_place``), its feet kept on the source's ground
 (:func:`grounded`). It is generated in a square view around the target
-body by one of the methods of :mod:`liquidwarp.tasks.methods` and pasted into the first source's
+body by one of the methods of :mod:`liquidwarp.methods` and pasted into the first source's
 photo, whose framing and aspect ratio the output keeps (:mod:`liquidwarp.tasks.framing`).
 """
 

@@ -2,7 +2,7 @@
 appearance, or part by part in several people's (head, upper body, lower body).
 
 The body-part labels of the reference's fitted mesh decide which source dresses each pixel: each
-source's flow is kept only on the parts it dresses (:func:`liquidwarp.tasks.methods.restrict_to_parts`),
+source's flow is kept only on the parts it dresses (:func:`liquidwarp.scene.views.restrict_to_parts`),
 so the ``warp`` method copies that source's pixels there and ``lwg`` fuses that source's features
 there through the Liquid Warping Blocks. Parts no source is named for keep the reference's own
 appearance (its first frame). The reference's photo or video is the output (its framing and
