@@ -129,3 +129,14 @@ def test_personalize_command_writes_a_model_that_imitate_takes(tmp_path, capsys,
     assert main(["personalize", "--source", str(photo), "--out", str(tmp_path / "me.txt")]) == 2
     assert "ending in .pt" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "me.txt").exists()
+
+
+def test_each_source_texture_is_completed_once_not_every_step(body, source, one_thread, monkeypatch):
+    import liquidwarp.scene.texture as texture
+
+    calls = []
+    real = texture.completed_texture
+    monkeypatch.setattr(texture, "completed_texture", lambda *args: calls.append(1) or real(*args))
+    generator = GeneratorConfig(**{**TINY.__dict__, "fill_unseen": True}).build()
+    personalize(generator, body, [source, source], PersonalizeConfig(steps=4), progress=False)
+    assert len(calls) == 2  # one per source, for all four steps

@@ -20,7 +20,7 @@ from liquidwarp.body.regions import head_boxes
 from liquidwarp.io.images import uint8_to_unit, unit_to_model
 from liquidwarp.scene.inputs import SourceInputs, TargetInputs, source_inputs, target_inputs
 from liquidwarp.scene.texture import TextureFill
-from liquidwarp.scene.views import source_view, target_view
+from liquidwarp.scene.views import PreparedSource, source_view, target_view
 from liquidwarp.warping.completion import TEXTURE_SIZE
 from liquidwarp.warping.flow import WarpField
 
@@ -83,17 +83,34 @@ def make_pair(
     texture_size: int = GUESS_TEXTURE_SIZE,
 ) -> TrainingPair:
     """One pair from two (S, S, 3) uint8 frames with their bodies (B = 1) and cameras (for those
-    frames, image size S x S). G_BG's input is the source frame without its person, or, with
-    ``background_from_target`` (a target seen by another camera), the target frame without its
-    person: the background is always that of the camera the output is seen from (at inference a
-    novel view gets that camera's background plate). ``guess`` bakes G_TSF's guess at
-    ``texture_size`` texels a side (zeros otherwise)."""
+    frames, image size S x S); :func:`pair_from_views` for the rest. ``guess`` bakes G_TSF's guess
+    at ``texture_size`` texels a side (zeros otherwise)."""
     source = source_view(body, uint8_to_unit(source_image), source_params, source_camera)
+    fill = TextureFill(body, [source], size=texture_size) if guess else None
+    return pair_from_views(body, codes, source, target_image, target_params, target_camera, background_from_target, fill)
+
+
+def pair_from_views(
+    body: BodyModel,
+    codes: torch.Tensor,
+    source: PreparedSource,
+    target_image: np.ndarray,
+    target_params,
+    target_camera,
+    background_from_target: bool = False,
+    fill: TextureFill | None = None,
+) -> TrainingPair:
+    """One pair: the ``source`` view re-posed into the body ``target_params`` (B = 1) seen by
+    ``target_camera``, whose real frame is ``target_image`` (S, S, 3) uint8. G_BG's input is the
+    source frame without its person, or, with ``background_from_target`` (a target seen by another
+    camera), the target frame without its person: the background is always that of the camera the
+    output is seen from (at inference a novel view gets that camera's background plate). ``fill``
+    (the source's :class:`~liquidwarp.scene.texture.TextureFill`) gives G_TSF's guess; zeros
+    without one."""
     target = target_view(body, [source], target_params, target_camera)
     truth = uint8_to_unit(target_image)
     plate = (truth, target.mask) if background_from_target else None
     inputs = source_inputs(body, codes, [source], plate)
-    fill = TextureFill(body, [source], size=texture_size) if guess else None
     to_target = target_inputs(body, codes, target, fill)
     target_model = unit_to_model(truth)
     keypoints = target_camera.project(target.keypoints)[..., :2].float()

@@ -556,6 +556,7 @@ def write_overlay(body: BodyModel, recovery: Recovery, folder: Path, audio_from:
 
 def overlay_frames(body: BodyModel, recovery: Recovery, chunk: int = 8):
     """Yield each frame (H, W, 3) uint8 with the fitted mesh drawn over it (grey, lit from the camera)."""
+    from liquidwarp.io.images import uint8_frames_to_unit, unit_frames_to_uint8
     from liquidwarp.rendering.shading import Lighting, lambert
 
     seq = recovery.sequence
@@ -568,22 +569,23 @@ def overlay_frames(body: BodyModel, recovery: Recovery, chunk: int = 8):
         light = Lighting(torch.nn.functional.normalize(-toward_camera, dim=0).expand(n, 3), torch.full((n,), 0.35), torch.full((n,), 0.65))
         shaded = colour * lambert(frags, body.faces, vertices, light)
         mask = frags.mask[:, None].float()
-        frames = torch.from_numpy(recovery.footage.frames[start : start + n]).permute(0, 3, 1, 2).float() / 255
+        frames = uint8_frames_to_unit(recovery.footage.frames[start : start + n])
         alpha = mask * OVERLAY_OPACITY
         out = frames * (1 - alpha) + shaded * alpha
-        yield from (out.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        yield from unit_frames_to_uint8(out)
 
 
 def export_textured_mesh(body: BodyModel, recovery: Recovery, path: Path, texture_size: int = 1024) -> list[Path]:
     """The fitted mesh of the first frame with a person, textured from that frame's visible pixels."""
+    from liquidwarp.io.images import uint8_to_unit
     from liquidwarp.io.mesh_export import export_mesh
-    from liquidwarp.warping.bake import bake_texture
     from liquidwarp.rendering.uv_atlas import UVAtlas
+    from liquidwarp.warping.bake import bake_texture
 
     seq = recovery.sequence
     frame = int(np.nonzero(seq.found)[0][0])
     vertices, frags = render_fragments(body, seq, torch.tensor([frame]))
-    image = torch.from_numpy(recovery.footage.frames[frame]).permute(2, 0, 1)[None].float() / 255
+    image = uint8_to_unit(recovery.footage.frames[frame])
     atlas = UVAtlas.build(body.face_uvs, texture_size)
     texture, _ = bake_texture(image, body.faces, vertices, seq.camera, frags, atlas)
     texture_u8 = (np.clip(texture, 0, 1) * 255 + 0.5).astype(np.uint8)

@@ -67,10 +67,11 @@ def hide_patches(valid: torch.Tensor, rng: np.random.Generator, count: int, radi
     return out
 
 
-def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, config: PersonalizeConfig = PersonalizeConfig()):
+def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.Generator, config: PersonalizeConfig = PersonalizeConfig(), fills=None):
     """One training pair from the prepared sources (``PreparedSource`` list, one person), and the
-    (B, 1, H, W) mask of the target pixels hidden from its flow."""
-    from liquidwarp.data.pairs import make_pair
+    (B, 1, H, W) mask of the target pixels hidden from its flow. ``fills`` are the sources'
+    :func:`source_fills` (made here when None)."""
+    from liquidwarp.data.pairs import pair_from_views
     from liquidwarp.geometry.crops import crop_camera, crop_image
     from liquidwarp.io.images import unit_to_uint8
     from liquidwarp.warping.composite import blank_background
@@ -85,12 +86,8 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
     crop = (float(x0), float(y0), side)
     target_image = crop_image(unit_to_uint8(target.image), crop, size)
     target_camera = crop_camera(target.camera, crop, size)
-    pair = make_pair(
-        body, codes,
-        unit_to_uint8(source.image), source.params, source.camera,
-        target_image, jittered(target.params, rng, config.jitter), target_camera,
-        background_from_target=True,
-    )  # fmt: skip
+    fill = (fills if fills is not None else source_fills(body, sources))[k]
+    pair = pair_from_views(body, codes, source, target_image, jittered(target.params, rng, config.jitter), target_camera, True, fill)
     if config.jitter > 0:  # the attention is to follow where the person is, not the moved body,
         # and G_BG must see neither: blank the background where either of them is
         still = body_mask(body, target.params, target_camera, size)
@@ -98,6 +95,16 @@ def personal_pair(body: BodyModel, codes: torch.Tensor, sources, rng: np.random.
         pair = replace(pair, target_mask=still, background_input=blank_background(pair.target_image, person))
     valid = hide_patches(pair.flow_valid, rng, config.hide, config.hide_radius)
     return replace(pair, flow_valid=valid), (pair.flow_valid & ~valid)[:, None]
+
+
+def source_fills(body: BodyModel, sources, guess: bool = True) -> list:
+    """Per source, the completed texture G_TSF takes as its guess (at training pairs' texture
+    size, :data:`~liquidwarp.data.pairs.GUESS_TEXTURE_SIZE`), made once for every step; None for
+    each without ``guess`` (a generator without ``fill_unseen``)."""
+    from liquidwarp.data.pairs import GUESS_TEXTURE_SIZE
+    from liquidwarp.scene.texture import TextureFill
+
+    return [TextureFill(body, [source], size=GUESS_TEXTURE_SIZE) if guess else None for source in sources]
 
 
 def jittered(params, rng: np.random.Generator, std: float):
@@ -137,8 +144,9 @@ def personalize(generator: torch.nn.Module, body: BodyModel, sources, config: Pe
     codes = surface_codes(body.rest_vertices)
     rng = np.random.default_rng(config.seed)
     bf16 = bf16_helps(device)
+    fills = source_fills(body, sources, guess=tuned.fill_unseen)
     for _ in tqdm(range(config.steps), desc="personalize", unit="step", disable=not progress):
-        batch, hidden = personal_pair(body, codes, sources, rng, config)
+        batch, hidden = personal_pair(body, codes, sources, rng, config, fills)
         batch, hidden = batch.to(device), hidden.to(device)
         optimizer.zero_grad(set_to_none=True)
         with autocast(device, bf16):
