@@ -9,7 +9,7 @@ import torch
 
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.geometry.cameras import Camera
-from liquidwarp.methods import METHODS
+from liquidwarp.methods import METHODS, SWAP_METHODS
 from liquidwarp.scene.views import PreparedSource
 
 
@@ -33,7 +33,7 @@ def make_renderer(name: str, body: BodyModel, sources: list[PreparedSource], gen
 
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
-    if parts is not None and name not in ("lwg", "warp"):
+    if parts is not None and name not in SWAP_METHODS:
         raise ValueError(f"part-by-part transfer needs the lwg or warp method, not {name!r}")
     if not sources:
         raise ValueError("a method needs at least one source")

@@ -11,7 +11,7 @@ from liquidwarp.geometry.cameras import Camera
 from liquidwarp.io.images import uint8_to_unit, unit_to_uint8
 from liquidwarp.scene.texture import TextureFill
 from liquidwarp.scene.views import PreparedSource, part_owner, target_view
-from liquidwarp.warping.composite import composite, feather_silhouette
+from liquidwarp.warping.composite import composite, feather_silhouette, margin_pixels
 from liquidwarp.warping.flow import merge_sources, warp
 from liquidwarp.warping.inpaint import HOLE_DILATION
 
@@ -22,7 +22,7 @@ def inpainted_background(source: PreparedSource) -> torch.Tensor:
     from liquidwarp.warping.inpaint import dilate_hole, inpaint
 
     size = source.image.shape[-1]
-    hole = dilate_hole(source.fragments.mask[0].numpy(), max(int(round(HOLE_DILATION * size)), 1))
+    hole = dilate_hole(source.fragments.mask[0].numpy(), margin_pixels(HOLE_DILATION, size))
     return uint8_to_unit(inpaint(unit_to_uint8(source.image), hole))
 
 

@@ -9,7 +9,6 @@ import functools
 from pathlib import Path
 
 from liquidwarp.body.model import BodyModel
-from liquidwarp.methods import METHODS
 from liquidwarp.scene.views import PreparedSource
 
 
@@ -43,7 +42,7 @@ def build_method(
     progress: bool = True,
     options=None,
 ):
-    """The method ``name`` (one of ``METHODS``) bound to ``sources``. ``checkpoint`` and ``device``
+    """The method ``name`` (one of :data:`liquidwarp.methods.METHODS`) bound to ``sources``. ``checkpoint`` and ``device``
     are the ``lwg`` method's (default: the shipped model, on the CPU); ``personalize`` (a number
     of steps > 0, or a :class:`~liquidwarp.training.personalize.PersonalizeConfig`) fine-tunes a
     copy of that generator on the sources first; ``options`` are its
@@ -53,8 +52,6 @@ def build_method(
 
     if personalize and name != "lwg":
         raise ValueError(f"personalisation needs the lwg method, not {name!r}")
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
     generator = None
     if name == "lwg":
         generator, _ = load_lwg_generator(None if checkpoint is None else str(checkpoint), device)

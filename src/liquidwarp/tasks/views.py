@@ -13,14 +13,13 @@ import torch
 from liquidwarp.body.model import BodyModel
 from liquidwarp.fitting.recover import Recovery
 from liquidwarp.scene.views import PreparedSource, prepare_source
-from liquidwarp.tasks.framing import VIEW_MARGIN, OutputFrame, frame_hole, output_frame, remove_person, resize_to
+from liquidwarp.tasks.framing import VIEW_MARGIN, OutputFrame, frame_hole, output_frame, output_size, remove_person, resize_to
 
 
 def to_height(image: np.ndarray, height: int) -> np.ndarray:
     """The whole (H, W, 3) image scaled to ``height`` rows, its aspect ratio kept."""
-    h, w = image.shape[:2]
-    width = max(int(round(w * height / h)), 1)
-    interpolation = cv2.INTER_AREA if height < h else cv2.INTER_LINEAR
+    height, width = output_size(image.shape[:2], height)
+    interpolation = cv2.INTER_AREA if height < image.shape[0] else cv2.INTER_LINEAR
     return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
