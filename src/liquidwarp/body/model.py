@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from liquidwarp.body.joints import BODY_JOINTS, NUM_JOINTS
+from liquidwarp.errors import InputError
 from liquidwarp.geometry.rotations import axis_angle_to_matrix
 
 #: Anny's six default phenotype shape parameters, each in [0, 1] (0.5 = average).
@@ -90,12 +91,17 @@ class BodyParams:
         joint_rotations: (B, J=19, 3) axis-angle of the posed bones, ``joints.BODY_JOINTS`` order,
             conventions in ``liquidwarp.body.joints``.
         shape: (B, 6) phenotype parameters in [0, 1], ``SHAPE_NAMES`` order.
+        offsets: (B, V) metres each vertex moves along the posed surface's normal (outwards when
+            positive): the person's clothes and hair beyond the unclothed body, fitted to their
+            silhouette (``liquidwarp.fitting.offsets``); they belong to the person, like ``shape``,
+            so every frame of one person carries the same row. None: the bare body.
     """
 
     root_rotation: torch.Tensor
     root_translation: torch.Tensor
     joint_rotations: torch.Tensor
     shape: torch.Tensor
+    offsets: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         b = self.root_rotation.shape[0]
@@ -103,6 +109,7 @@ class BodyParams:
         assert self.root_translation.shape == (b, 3), self.root_translation.shape
         assert self.joint_rotations.shape == (b, NUM_JOINTS, 3), self.joint_rotations.shape
         assert self.shape.shape == (b, NUM_SHAPE), self.shape.shape
+        assert self.offsets is None or (self.offsets.ndim == 2 and self.offsets.shape[0] == b), None if self.offsets is None else self.offsets.shape
 
     @property
     def batch_size(self) -> int:
@@ -122,14 +129,28 @@ class BodyParams:
     def index(self, i: int | slice | torch.Tensor) -> "BodyParams":
         if isinstance(i, int):
             i = slice(i, i + 1)
-        return BodyParams(**{f.name: getattr(self, f.name)[i] for f in fields(self)})
+        return BodyParams(**{f.name: _apply(getattr(self, f.name), lambda t: t[i]) for f in fields(self)})
 
     @staticmethod
     def cat(params: list["BodyParams"]) -> "BodyParams":
-        return BodyParams(**{f.name: torch.cat([getattr(p, f.name) for p in params]) for f in fields(BodyParams)})
+        """Frames of several batches in order; bodies without offsets get zero ones when others have some."""
+        rows = next((p.offsets.shape[1] for p in params if p.offsets is not None), None)
+        if rows is not None:
+            params = [p if p.offsets is not None else p.replace(offsets=p.shape.new_zeros(p.batch_size, rows)) for p in params]
+        return BodyParams(**{f.name: None if rows is None and f.name == "offsets" else torch.cat([getattr(p, f.name) for p in params]) for f in fields(BodyParams)})
 
     def to(self, device=None, dtype=None) -> "BodyParams":
-        return BodyParams(**{f.name: getattr(self, f.name).to(device=device, dtype=dtype) for f in fields(self)})
+        return BodyParams(**{f.name: _apply(getattr(self, f.name), lambda t: t.to(device=device, dtype=dtype)) for f in fields(self)})
+
+    def with_person(self, person: "BodyParams") -> "BodyParams":
+        """These frames' pose and placement with ``person``'s shape and offsets (its first frame's)."""
+        b = self.batch_size
+        offsets = None if person.offsets is None else person.offsets[:1].expand(b, -1)
+        return self.replace(shape=person.shape[:1].expand(b, -1), offsets=offsets)
+
+
+def _apply(value: torch.Tensor | None, fn) -> torch.Tensor | None:
+    return None if value is None else fn(value)
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,10 @@ class BodyModel(torch.nn.Module):
         t = params.root_translation[:, None]
         vertices = torch.einsum("bij,bvj->bvi", rot, local_vertices) + t
         keypoints = torch.einsum("bij,bkj->bki", rot, local_keypoints) + t
+        if params.offsets is not None:
+            if params.offsets.shape[1] != self.num_vertices:
+                raise InputError(f"body offsets for {params.offsets.shape[1]} vertices, but the body model has {self.num_vertices}")
+            vertices = vertices + params.offsets.to(dtype)[..., None] * vertex_normals(vertices, self.faces)
         return BodyMesh(vertices=vertices, keypoints=keypoints)
 
 
@@ -266,6 +291,15 @@ class BodyModel(torch.nn.Module):
             torch.einsum("bij,bkj->bki", rot, local_keypoints) + t,
             torch.einsum("bij,bvj->bvi", rot, local_vertices) + t,
         )
+
+
+def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """(B, V, 3) unit normals of a closed mesh whose faces turn counter-clockwise seen from outside
+    (the body's do): each vertex's is the area-weighted sum of its faces' normals."""
+    a, b, c = (vertices[:, faces[:, k]] for k in range(3))
+    face_normals = torch.cross(b - a, c - a, dim=-1)  # length = twice the area
+    summed = torch.zeros_like(vertices).index_add_(1, faces.reshape(-1), face_normals.repeat_interleave(3, dim=1))
+    return torch.nn.functional.normalize(summed, dim=-1)
 
 
 def _majority(labels: torch.Tensor) -> torch.Tensor:

@@ -46,14 +46,14 @@ class FitConfig:
     lr: float = 0.06  # Adam learning rate (radians, metres, shape logits)
     weight_2d: float = 1.0
     weight_3d: float = 0.05
-    weight_inside: float = 3.0
-    weight_cover: float = 3.0
+    weight_inside: float = 10.0
+    weight_cover: float = 10.0
     weight_limits: float = 100.0
     weight_pose: float = 0.05
     weight_shape: float = 1.0
     weight_temporal: float = 20.0
     filter_cutoff_hz: float = 5.0  # low-pass cut-off for video; 0 disables filtering
-    silhouette_stride: int = 6  # every n-th vertex takes part in the silhouette terms
+    silhouette_stride: int = 3  # every n-th vertex takes part in the silhouette terms
 
 
 _LIMITS = torch.tensor([JOINT_LIMITS[j] for j in BODY_JOINTS])  # (J, 3, 2)
@@ -115,7 +115,10 @@ def _objective(
     config: FitConfig,
     placement_only: bool,
     anchor: BodyParams | None,
+    matches: dict,
 ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The loss and its terms. ``matches`` keeps which vertex is nearest each mask outline point
+    between steps (refreshed every ``MATCH_REFRESH`` steps)."""
     params = variables.params()
     subset = torch.arange(0, body.num_vertices, config.silhouette_stride)
     keypoints, verts = body.pose_points(params, subset)
@@ -141,12 +144,14 @@ def _objective(
         grid = pixels_to_grid(vproj, targets.image_size)[:, :, None]  # (B, M, 1, 2)
         outside = F.grid_sample(targets.outside_distance, grid, mode="bilinear", padding_mode="border", align_corners=False)
         terms["inside"] = outside.mean() * 100.0 * config.weight_inside
-        with torch.no_grad():  # which vertex is nearest needs no gradient, only its distance does
-            which = torch.cdist(targets.boundary, vproj).argmin(dim=-1)  # (B, N)
+        if matches.get("which") is None or matches["age"] >= MATCH_REFRESH:
+            matches["which"], matches["age"] = nearest(targets.boundary, vproj), 0
+        matches["age"] += 1
+        which = matches["which"]
         closest = vproj.gather(1, which[..., None].expand(-1, -1, 2))
-        nearest = (targets.boundary - closest).norm(dim=-1) / height * 100.0
+        gap = (targets.boundary - closest).norm(dim=-1) / height * 100.0
         bw = targets.boundary_weight
-        terms["cover"] = ((nearest * bw).sum(1) / bw.sum(1).clamp(min=1.0)).mean() * config.weight_cover
+        terms["cover"] = ((gap * bw).sum(1) / bw.sum(1).clamp(min=1.0)).mean() * config.weight_cover
 
     joints = params.joint_rotations
     lo, hi = _LIMITS[..., 0], _LIMITS[..., 1]
@@ -160,6 +165,18 @@ def _objective(
         terms["temporal"] = smooth.mean() * config.weight_temporal
     total = sum(terms.values())
     return total, {k: float(v.detach()) for k, v in terms.items()}
+
+
+#: Steps between recomputing which projected vertex is nearest each mask outline point (the
+#: matches move little from one step to the next, and finding them is half a step's time).
+MATCH_REFRESH = 4
+
+
+def nearest(points: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """(B, N) index of the candidate (B, M, 2) nearest each point (B, N, 2); no gradient."""
+    with torch.no_grad():
+        squared = candidates.square().sum(-1)[:, None, :] - 2.0 * points @ candidates.transpose(1, 2)
+        return squared.argmin(dim=-1)
 
 
 def optimise(
@@ -177,12 +194,13 @@ def optimise(
     variables = _Variables(init, shape_shared=True, shape_free=shape_free)
     optimiser = torch.optim.Adam([p for p in variables.parameters() if p.requires_grad], lr=config.lr)
     terms: dict[str, float] = {}
+    matches: dict = {}
     for step in range(iterations):
         placement = step < placement_steps
         variables.joint_rotations.requires_grad_(not placement)
         variables.shape_logits.requires_grad_(shape_free and not placement)
         optimiser.zero_grad(set_to_none=True)
-        loss, terms = _objective(body, variables, camera, targets, config, placement, anchor)
+        loss, terms = _objective(body, variables, camera, targets, config, placement, anchor, matches)
         loss.backward()
         optimiser.step()
     with torch.no_grad():

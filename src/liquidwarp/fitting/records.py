@@ -1,11 +1,13 @@
 """Fitted bodies on disk: one record per clip, so footage is processed once.
 
-Format ``liquidwarp-fit`` version 1, a single ``.npz``:
+Format ``liquidwarp-fit`` version 2, a single ``.npz`` (version 1, without ``offsets``, is still read):
 
 - ``format``, ``version``: strings/ints identifying this layout;
 - ``root_rotation`` (T, 3), ``root_translation`` (T, 3), ``joint_rotations`` (T, 19, 3),
   ``shape`` (T, 6): ``liquidwarp.body.BodyParams`` per frame (world = the fitting camera's frame,
   see ``liquidwarp.fitting.targets``);
+- ``offsets`` (V,), optional: the person's clothes-and-hair offsets along the body's normals,
+  metres, the same for every frame (``liquidwarp.fitting.offsets``);
 - ``focal`` (2,), ``principal`` (2,), ``rotation`` (3, 3), ``translation`` (3,), ``image_size`` (2,):
   the one static camera (H, W);
 - ``found`` (T,) bool: whether a person was seen in the frame (others are interpolated);
@@ -31,7 +33,8 @@ from liquidwarp.io.atomic import atomic_file
 from liquidwarp.geometry.cameras import Camera
 
 FORMAT_NAME = "liquidwarp-fit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,11 @@ def _source_stamp(source: str) -> tuple[int, float]:
 def save_sequence(path: Path, seq: FittedSequence) -> None:
     size, mtime = _source_stamp(seq.source)
     p, c = seq.params, seq.camera
+    extra = {} if p.offsets is None else {"offsets": p.offsets[0].numpy()}
     with atomic_file(path, suffix=".npz") as tmp:
         np.savez(
             tmp,
+            **extra,
             format=FORMAT_NAME,
             version=FORMAT_VERSION,
             root_rotation=p.root_rotation.numpy(),
@@ -102,11 +107,14 @@ def load_sequence(path: Path) -> FittedSequence:
     with data:
         if "format" not in data or str(data["format"]) != FORMAT_NAME:
             raise InputError(f"{path}: not a liquidwarp motion file (saved by `liquidwarp fit`)")
-        if int(data["version"]) != FORMAT_VERSION:
-            raise InputError(f"{path}: motion file version {int(data['version'])}, this liquidwarp reads {FORMAT_VERSION}")
+        if int(data["version"]) not in READABLE_VERSIONS:
+            readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+            raise InputError(f"{path}: motion file version {int(data['version'])}, this liquidwarp reads versions {readable}")
         arrays = _checked_arrays(path, data)
     t = lambda k: torch.from_numpy(arrays[k].astype(np.float32))  # noqa: E731
-    params = BodyParams(t("root_rotation"), t("root_translation"), t("joint_rotations"), t("shape"))
+    frames = arrays["root_rotation"].shape[0]
+    offsets = t("offsets")[None].expand(frames, -1) if "offsets" in arrays else None
+    params = BodyParams(t("root_rotation"), t("root_translation"), t("joint_rotations"), t("shape"), offsets)
     camera = Camera(t("focal")[None], t("principal")[None], t("rotation")[None], t("translation")[None], tuple(int(x) for x in arrays["image_size"]))
     crop = tuple(float(x) for x in arrays["crop"])
     return FittedSequence(params, camera, arrays["found"].astype(bool), crop, float(arrays["fps"]), str(arrays["source"]))
@@ -146,6 +154,11 @@ def _checked_arrays(path: Path, data) -> dict[str, np.ndarray]:
             raise InputError(f"{path}: damaged motion file: {key} has shape {arrays[key].shape}, expected {expected}")
         if key not in ("found", "source") and not (np.issubdtype(arrays[key].dtype, np.number) and np.isfinite(arrays[key]).all()):
             raise InputError(f"{path}: damaged motion file: {key} holds values that are not finite numbers")
+    if "offsets" in data:
+        offsets = np.asarray(data["offsets"])
+        if offsets.ndim != 1 or not (np.issubdtype(offsets.dtype, np.number) and np.isfinite(offsets).all()):
+            raise InputError(f"{path}: damaged motion file: offsets should be one finite number per vertex (shape {offsets.shape})")
+        arrays["offsets"] = offsets
     if not arrays["fps"] > 0:
         raise InputError(f"{path}: damaged motion file: frame rate {float(arrays['fps']):g}, expected more than 0")
     if not (arrays["image_size"] >= 1).all() or not arrays["crop"][2] > 0:

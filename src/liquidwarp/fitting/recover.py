@@ -15,6 +15,8 @@ The cache (``LIQUIDWARP_CACHE_DIR``, default ``~/.cache/liquidwarp``) keeps resu
 - ``person.json``: who is followed and why, decided by the first run on the clip;
 - ``frames/<t>.npz``: frame ``t``'s perception result (:class:`FrameStore`);
 - ``fit.npz``: the unfiltered fit of every frame fitted so far (:class:`FitStore`);
+- ``offsets.npz``: the person's clothes-and-hair offsets (``liquidwarp.fitting.offsets``) and the
+  frames they were fitted on (the first frames of the clip, so a longer request keeps them);
 - ``<T>/``: what depends on the length asked for (fit quality, overlay).
 
 A shorter request reuses the frames it needs. A longer one perceives the missing frames by
@@ -46,6 +48,7 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.fit import FitConfig, fit_chunk, relative_keypoint_error, smooth_over_time
+from liquidwarp.fitting.offsets import fit_offsets, offset_frames
 from liquidwarp.fitting.records import FittedSequence, square_crop
 from liquidwarp.fitting.targets import FitTargets, build_targets, default_camera
 from liquidwarp.io import media
@@ -53,7 +56,7 @@ from liquidwarp.io.atomic import atomic_file
 from liquidwarp.perception.observation import PersonChoice, PersonObservation, missing_body_parts
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 
-CACHE_VERSION = "fit-3"  # bump when perception, fitting or the cache's layout change what they produce
+CACHE_VERSION = "fit-4"  # bump when perception, fitting or the cache's layout change what they produce
 
 
 def cache_root() -> Path:
@@ -360,13 +363,42 @@ def _fill_missing(params: BodyParams, found: np.ndarray) -> BodyParams:
     return params.index(torch.from_numpy(position))
 
 
-def _sequence(store: FrameStore, found: np.ndarray, raw: BodyParams, footage: Footage) -> FittedSequence:
+def _offsets(body: BodyModel, store: FrameStore, found: np.ndarray, raw: BodyParams, image_size: tuple[int, int], path: Path) -> tuple[torch.Tensor, bool]:
+    """The person's offsets, from ``path`` when they were fitted on the frames they are fitted on
+    now, else fitted now and kept there. Returns them and whether they were fitted now.
+
+    They are fitted on frames among all the clip's frames fitted so far (``found``, which may run
+    past this request), so a shorter request reuses a longer one's offsets and a clip's offsets
+    stop changing once its first ``OffsetConfig.span`` frames have been fitted."""
+    kept = None
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                kept = data["frames"].tolist(), torch.from_numpy(np.array(data["offsets"], np.float32))
+        except (OSError, ValueError, KeyError) as e:
+            raise InputError(f"{path}: damaged cache file ({e}); delete the folder {path.parent} and run again") from None
+    frames = offset_frames(found)
+    if frames and frames[-1] >= len(store) and (kept is None or kept[0] != frames):
+        frames = offset_frames(found[: len(store)])  # a longer request stopped before its offsets were kept
+    if kept is not None and kept[0] == frames:
+        return kept[1], False
+    rows = torch.from_numpy(np.cumsum(found)[frames] - 1)  # where each frame's fit is among the seen frames'
+    targets = _targets([store[t] for t in frames], image_size)
+    offsets = fit_offsets(body, raw.index(rows), default_camera(image_size), targets)
+    with atomic_file(path, suffix=".npz") as tmp:
+        np.savez(tmp, frames=np.array(frames, np.int64), offsets=offsets.numpy())
+    return offsets, True
+
+
+def _sequence(store: FrameStore, found: np.ndarray, raw: BodyParams, footage: Footage, offsets: torch.Tensor | None = None) -> FittedSequence:
     """The fitted sequence of the first ``len(store)`` frames: their unfiltered fits (``raw`` holds
     the seen frames among ``found``, which may run past them), low-pass filtered over these frames
-    only, every unseen frame taking its nearest seen frame."""
+    only, every unseen frame taking its nearest seen frame; every frame carries ``offsets``."""
     n = len(store)
     found = found[:n]
     params = raw.index(slice(0, int(found.sum())))
+    if offsets is not None:
+        params = params.replace(offsets=offsets[None].expand(params.batch_size, -1))
     config = FitConfig()
     if params.batch_size > 1 and config.filter_cutoff_hz > 0:
         params = smooth_over_time(params, footage.fps, config.filter_cutoff_hz)
@@ -453,8 +485,10 @@ def recover(
     if fitted_now:
         found, raw = _fit_more(body, store, seen, found, raw, footage.image_size, progress)
         fits.save(found, raw)
+    offsets, offsets_now = _offsets(body, store, found, raw, footage.image_size, folder / "offsets.npz")
+    fitted_now = fitted_now or offsets_now
     t2 = time.perf_counter()
-    sequence = _sequence(store, found, raw, footage)
+    sequence = _sequence(store, found, raw, footage, offsets)
     cached = known >= n and not fitted_now
     fit_seconds, perception_seconds = (t2 - t1 if fitted_now else 0.0), (t1 - t0 if known < n else 0.0)
     return Recovery(

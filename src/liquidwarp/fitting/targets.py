@@ -20,7 +20,7 @@ from liquidwarp.geometry.cameras import Camera
 FOCAL_FACTOR = 1.0
 #: Rotation from the body world (z up, person faces -y) to camera axes (x right, y down, z forward).
 WORLD_TO_CAMERA = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
-SILHOUETTE_SIDE = 160  # masks are compared at this size (longest side), enough for a body outline
+SILHOUETTE_SIDE = 480  # masks are compared at most at this size (longest side): 4 px of a 1920-px frame
 BOUNDARY_POINTS = 400  # mask outline points per frame for the coverage term
 
 
@@ -88,7 +88,7 @@ def person_height_px(landmarks_2d: np.ndarray, visibility: np.ndarray, mask: np.
 
 def _silhouette_maps(mask: np.ndarray, height_px: float, rng: np.random.Generator):
     h, w = mask.shape
-    scale = SILHOUETTE_SIDE / max(h, w)
+    scale = min(1.0, SILHOUETTE_SIDE / max(h, w))
     small_size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
     from PIL import Image
 

@@ -31,7 +31,7 @@ from liquidwarp.validation import check_device_name, check_flag
 
 
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
-    """Reference pose, source shape; source placement plus the reference's motion since its frame 0
+    """Reference pose, source shape and offsets; source placement plus the reference's motion since its frame 0
     (turning only, when ``in_place``: the person stays where the source stands)."""
     t = reference.batch_size
     r_src = axis_angle_to_matrix(source.root_rotation)  # (1, 3, 3)
@@ -40,7 +40,7 @@ def target_params(source: BodyParams, reference: BodyParams, in_place: bool = Fa
     root = matrix_to_axis_angle(delta @ r_src)
     moved = reference.root_translation - reference.root_translation[:1]
     translation = source.root_translation + (torch.zeros_like(moved) if in_place else moved)
-    return BodyParams(root, translation, reference.joint_rotations, source.shape.expand(t, -1))
+    return BodyParams(root, translation, reference.joint_rotations, reference.shape).with_person(source)
 
 
 CONTACT_LIFT = 0.12  # metres: the reference's lowest point this close to its ground counts as standing on it
