@@ -52,11 +52,11 @@ def test_offsets_follow_the_person_through_index_cat_and_with_person(body):
 
 
 def test_offset_frames_are_spread_over_the_clips_first_frames():
-    assert offset_frames(np.ones(100, bool)) == [0, 7, 13, 20, 27, 34, 40, 47]
+    assert offset_frames(np.ones(300, bool)) == [0, 9, 18, 27, 36, 45, 54, 63, 72, 81, 90, 99]
     assert offset_frames(np.ones(5, bool)) == [0, 1, 2, 3, 4]
     found = np.ones(60, bool)
     found[::2] = False  # 24 seen frames among the first 48: every odd one
-    assert offset_frames(found, OffsetConfig(frames=3)) == [1, 25, 47]  # positions 0, 11.5 -> 12, 23 of the 24
+    assert offset_frames(found, OffsetConfig(frames=3, span=48)) == [1, 25, 47]  # positions 0, 11.5 -> 12, 23 of the 24
     assert offset_frames(np.zeros(10, bool)) == []
 
 

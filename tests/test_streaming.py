@@ -160,9 +160,13 @@ def test_the_cache_keeps_frames_so_a_shorter_request_fits_nothing_and_a_longer_o
     x6 = six.sequence.params.root_translation[:, 0]
     assert np.abs(x6.numpy() - [level(t) for t in range(6)]).max() <= 1  # each frame fitted to its own frame
 
+    six.cache_dir.mkdir(parents=True, exist_ok=True)
+    (six.cache_dir / "quality.json").write_text("{}")  # what `fit` keeps per length
+
     events.fitted.clear(), events.log.clear()
     three = rec.recover(clip, None, max_frames=3, require_full_body=False, progress=False)
     assert events.fitted == [] and observed(events) == [] and three.cached  # nothing perceived or fitted
+    assert (six.cache_dir / "quality.json").is_file()  # the offsets were not refitted: kept
     assert (three.fitted_frames, three.perceived_frames) == (0, 0)
     assert three.sequence.frames == 3 and torch.equal(three.sequence.params.root_translation, six.sequence.params.root_translation[:3])
 
@@ -170,6 +174,7 @@ def test_the_cache_keeps_frames_so_a_shorter_request_fits_nothing_and_a_longer_o
     eight = rec.recover(clip, None, max_frames=8, require_full_body=False, progress=False)
     assert events.fitted == [2] and len(observed(events)) == 2 and not eight.cached  # frames 6 and 7 only
     assert (eight.fitted_frames, eight.perceived_frames) == (2, 2)  # what fit --json's rates divide by
+    assert not six.cache_dir.exists()  # the offsets were refitted on frames 0-7: the 6-frame results went
     assert abs(float(events.previous[0].root_translation[-1, 0]) - level(5)) <= 1  # continued from frame 5
     x8 = eight.sequence.params.root_translation[:, 0]
     assert torch.equal(x8[:6], x6) and np.abs(x8[6:].numpy() - [level(6), level(7)]).max() <= 1

@@ -32,8 +32,8 @@ from liquidwarp.geometry.cameras import Camera, pixels_to_grid
 class OffsetConfig:
     """Offset-fitting settings (chosen on the lab sample's first 40 frames)."""
 
-    frames: int = 8  # at most this many frames take part ...
-    span: int = 48  # ... spread over a clip's first `span` frames, so a longer request keeps them
+    frames: int = 12  # at most this many frames take part ...
+    span: int = 100  # ... spread over a clip's first `span` frames, so a longer request keeps them
     steps: int = 60  # Adam steps
     lr: float = 0.006  # metres per step, roughly
     weight_inside: float = 3.0

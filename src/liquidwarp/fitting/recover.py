@@ -48,7 +48,7 @@ import torch
 from liquidwarp.body.model import BodyModel, BodyParams
 from liquidwarp.errors import InputError
 from liquidwarp.fitting.fit import FitConfig, fit_chunk, relative_keypoint_error, smooth_over_time
-from liquidwarp.fitting.offsets import fit_offsets, offset_frames
+from liquidwarp.fitting.offsets import OffsetConfig, fit_offsets, offset_frames
 from liquidwarp.fitting.records import FittedSequence, square_crop
 from liquidwarp.fitting.targets import FitTargets, build_targets, default_camera
 from liquidwarp.io import media
@@ -74,7 +74,7 @@ def _content_key(path: Path, person: "PersonPick | None" = None) -> str:
         with open(file, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
-    digest.update(f"{CACHE_VERSION}|{person}|{asdict(FitConfig())}".encode())
+    digest.update(f"{CACHE_VERSION}|{person}|{asdict(FitConfig())}|{asdict(OffsetConfig())}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -363,7 +363,9 @@ def _fill_missing(params: BodyParams, found: np.ndarray) -> BodyParams:
     return params.index(torch.from_numpy(position))
 
 
-def _offsets(body: BodyModel, store: FrameStore, found: np.ndarray, raw: BodyParams, image_size: tuple[int, int], path: Path) -> tuple[torch.Tensor, bool]:
+def _offsets(
+    body: BodyModel, store: FrameStore, found: np.ndarray, raw: BodyParams, image_size: tuple[int, int], fps: float, path: Path
+) -> tuple[torch.Tensor, bool]:
     """The person's offsets, from ``path`` when they were fitted on the frames they are fitted on
     now, else fitted now and kept there. Returns them and whether they were fitted now.
 
@@ -383,8 +385,12 @@ def _offsets(body: BodyModel, store: FrameStore, found: np.ndarray, raw: BodyPar
     if kept is not None and kept[0] == frames:
         return kept[1], False
     rows = torch.from_numpy(np.cumsum(found)[frames] - 1)  # where each frame's fit is among the seen frames'
+    poses = raw.index(slice(0, int(rows[-1]) + 1))  # the bodies the frames will show: low-pass filtered
+    config = FitConfig()
+    if poses.batch_size > 1 and config.filter_cutoff_hz > 0:
+        poses = smooth_over_time(poses, fps, config.filter_cutoff_hz)
     targets = _targets([store[t] for t in frames], image_size)
-    offsets = fit_offsets(body, raw.index(rows), default_camera(image_size), targets)
+    offsets = fit_offsets(body, poses.index(rows), default_camera(image_size), targets)
     with atomic_file(path, suffix=".npz") as tmp:
         np.savez(tmp, frames=np.array(frames, np.int64), offsets=offsets.numpy())
     return offsets, True
@@ -485,7 +491,11 @@ def recover(
     if fitted_now:
         found, raw = _fit_more(body, store, seen, found, raw, footage.image_size, progress)
         fits.save(found, raw)
-    offsets, offsets_now = _offsets(body, store, found, raw, footage.image_size, folder / "offsets.npz")
+    offsets, offsets_now = _offsets(body, store, found, raw, footage.image_size, footage.fps, folder / "offsets.npz")
+    if offsets_now:  # what was made for each length (quality, overlay) showed the old offsets
+        for kept in folder.iterdir():
+            if kept.is_dir() and kept.name.isdigit():
+                shutil.rmtree(kept, ignore_errors=True)
     fitted_now = fitted_now or offsets_now
     t2 = time.perf_counter()
     sequence = _sequence(store, found, raw, footage, offsets)
