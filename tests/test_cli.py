@@ -95,3 +95,16 @@ def test_bench_geometry_writes_every_figure(tmp_path, capsys):
     assert figures["identity_warp_psnr_db"] >= 60
     assert figures["pair_warp_psnr_db"] >= 25
     assert figures["synth_frames_per_s"] > 0
+
+
+def test_bench_sheets_finishes_without_a_json_option(tmp_path, capsys, monkeypatch):
+    """`bench sheets` writes its own sheets.json and has no --json: the command must still end well."""
+    from liquidwarp.bench import sheets
+
+    def run(out, size, progress):  # the real one makes the folder and the sheets (minutes)
+        out.mkdir(parents=True)
+        return {"size": size, "sheets": {}}
+
+    monkeypatch.setattr(sheets, "run", run)
+    assert run_cli("bench", "sheets", "--out", tmp_path / "sheets", "--size", "64") == 0
+    assert json.loads((tmp_path / "sheets" / "sheets.json").read_text()) == {"size": 64, "sheets": {}}

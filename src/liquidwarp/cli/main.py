@@ -757,7 +757,7 @@ def _run_bench(args: argparse.Namespace) -> None:
         results = geometry.run(subjects=args.subjects, frames=args.frames, repeats=args.repeats)
     text = json.dumps(results, indent=2)
     print(text)
-    if args.json is not None:
+    if getattr(args, "json", None) is not None:  # `bench sheets` writes its own sheets.json
         write_json_atomic(args.json, results)
 
 
