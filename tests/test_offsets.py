@@ -58,6 +58,9 @@ def test_offset_frames_are_spread_over_the_clips_first_frames():
     found[::2] = False  # 24 seen frames among the first 48: every odd one
     assert offset_frames(found, OffsetConfig(frames=3, span=48)) == [1, 25, 47]  # positions 0, 11.5 -> 12, 23 of the 24
     assert offset_frames(np.zeros(10, bool)) == []
+    late = np.zeros(300, bool)
+    late[250:] = True  # nobody in the first 100 frames: the frames where someone is
+    assert offset_frames(late, OffsetConfig(frames=3)) == [250, 274, 299]
 
 
 def test_laplacian_of_a_constant_is_zero_and_of_a_spike_is_the_spike(body):

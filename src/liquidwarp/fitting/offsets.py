@@ -46,8 +46,12 @@ class OffsetConfig:
 
 def offset_frames(found: np.ndarray, config: OffsetConfig = OffsetConfig()) -> list[int]:
     """Which frames the offsets are fitted on: up to ``config.frames`` frames where a person was
-    found, evenly spread over the clip's first ``config.span`` frames."""
-    seen = np.nonzero(np.asarray(found, bool)[: config.span])[0]
+    found, evenly spread over the clip's first ``config.span`` frames (over all its frames when
+    nobody is found in those)."""
+    found = np.asarray(found, bool)
+    seen = np.nonzero(found[: config.span])[0]
+    if len(seen) == 0:
+        seen = np.nonzero(found)[0]
     if len(seen) <= config.frames:
         return [int(t) for t in seen]
     pick = np.round(np.linspace(0, len(seen) - 1, config.frames)).astype(int)
