@@ -89,7 +89,7 @@ def turning_person(body: BodyModel, size: int = 96, seed: int = 41):
     subject = engine.make_subject(0)
     t = TURN_FRAMES
     yaw = torch.arange(t) * (2 * math.pi / t)
-    params = BodyParams.rest(t).replace(root_rotation=torch.stack([torch.zeros(t), torch.zeros(t), yaw], dim=1), shape=subject.params.shape[:1].expand(t, -1))
+    params = BodyParams.rest(t).replace(root_rotation=torch.stack([torch.zeros(t), torch.zeros(t), yaw], dim=1)).with_person(subject.params)
     with torch.no_grad():
         vertices = body(params).vertices
     floor = float(vertices[..., 2].min())

@@ -115,10 +115,9 @@ def _objective(
     config: FitConfig,
     placement_only: bool,
     anchor: BodyParams | None,
-    matches: dict,
+    matches: OutlineMatches,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The loss and its terms. ``matches`` keeps which vertex is nearest each mask outline point
-    between steps (refreshed every ``MATCH_REFRESH`` steps)."""
+    """The loss and its terms (``matches``: see :func:`silhouette_terms`)."""
     params = variables.params()
     subset = torch.arange(0, body.num_vertices, config.silhouette_stride)
     keypoints, verts = body.pose_points(params, subset)
@@ -140,18 +139,9 @@ def _objective(
 
     terms = {"2d": loss_2d.mean() * config.weight_2d, "3d": loss_3d.mean() * config.weight_3d}
     if targets.outside_distance is not None and not placement_only:
-        vproj = camera.project(verts)[..., :2]
-        grid = pixels_to_grid(vproj, targets.image_size)[:, :, None]  # (B, M, 1, 2)
-        outside = F.grid_sample(targets.outside_distance, grid, mode="bilinear", padding_mode="border", align_corners=False)
-        terms["inside"] = outside.mean() * 100.0 * config.weight_inside
-        if matches.get("which") is None or matches["age"] >= MATCH_REFRESH:
-            matches["which"], matches["age"] = nearest(targets.boundary, vproj), 0
-        matches["age"] += 1
-        which = matches["which"]
-        closest = vproj.gather(1, which[..., None].expand(-1, -1, 2))
-        gap = (targets.boundary - closest).norm(dim=-1) / height * 100.0
-        bw = targets.boundary_weight
-        terms["cover"] = ((gap * bw).sum(1) / bw.sum(1).clamp(min=1.0)).mean() * config.weight_cover
+        inside, cover = silhouette_terms(camera.project(verts)[..., :2], targets, matches)
+        terms["inside"] = inside * config.weight_inside
+        terms["cover"] = cover * config.weight_cover
 
     joints = params.joint_rotations
     lo, hi = _LIMITS[..., 0], _LIMITS[..., 1]
@@ -167,8 +157,8 @@ def _objective(
     return total, {k: float(v.detach()) for k, v in terms.items()}
 
 
-#: Steps between recomputing which projected vertex is nearest each mask outline point (the
-#: matches move little from one step to the next, and finding them is half a step's time).
+#: Uses between recomputing which projected vertex is nearest each mask outline point (the
+#: matches move little from one optimisation step to the next, and finding them is half a step's time).
 MATCH_REFRESH = 4
 
 
@@ -177,6 +167,39 @@ def nearest(points: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         squared = candidates.square().sum(-1)[:, None, :] - 2.0 * points @ candidates.transpose(1, 2)
         return squared.argmin(dim=-1)
+
+
+class OutlineMatches:
+    """Which projected vertex is nearest each mask outline point, kept across the steps of one
+    optimisation and found again every ``MATCH_REFRESH`` uses."""
+
+    def __init__(self) -> None:
+        self.which: torch.Tensor | None = None
+        self.uses = 0
+
+    def __call__(self, outline: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:
+        if self.which is None or self.uses % MATCH_REFRESH == 0:
+            self.which = nearest(outline, projected)
+        self.uses += 1
+        return self.which
+
+
+def silhouette_terms(
+    projected: torch.Tensor, targets: FitTargets, matches: OutlineMatches, reach: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two silhouette terms, unweighted, for (B, M, 2) projected vertices against the targets'
+    masks: ``inside``, the mean distance of the vertices outside the mask (% of the person's
+    height), and ``cover``, the mean distance from each mask outline point to its nearest vertex
+    (% of height; capped at ``reach`` when given, so a mask leaking far onto the background
+    cannot drag the body out)."""
+    grid = pixels_to_grid(projected, targets.image_size)[:, :, None]  # (B, M, 1, 2)
+    outside = F.grid_sample(targets.outside_distance, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    closest = projected.gather(1, matches(targets.boundary, projected)[..., None].expand(-1, -1, 2))
+    gap = (targets.boundary - closest).norm(dim=-1) / targets.person_height[:, None] * 100.0
+    if reach is not None:
+        gap = gap.clamp(max=reach)
+    bw = targets.boundary_weight
+    return outside.mean() * 100.0, ((gap * bw).sum(1) / bw.sum(1).clamp(min=1.0)).mean()
 
 
 def optimise(
@@ -194,7 +217,7 @@ def optimise(
     variables = _Variables(init, shape_shared=True, shape_free=shape_free)
     optimiser = torch.optim.Adam([p for p in variables.parameters() if p.requires_grad], lr=config.lr)
     terms: dict[str, float] = {}
-    matches: dict = {}
+    matches = OutlineMatches()
     for step in range(iterations):
         placement = step < placement_steps
         variables.joint_rotations.requires_grad_(not placement)
@@ -233,9 +256,7 @@ def fit_frames(
         if progress is not None:
             progress(sl.stop - sl.start)
     params = BodyParams.cat(results)
-    if b > 1 and config.filter_cutoff_hz > 0:
-        params = smooth_over_time(params, fps, config.filter_cutoff_hz)
-    return params
+    return smooth_over_time(params, fps, config.filter_cutoff_hz)
 
 
 def fit_chunk(
@@ -278,12 +299,14 @@ def fit_chunk(
 
 def smooth_over_time(params: BodyParams, fps: float, cutoff_hz: float) -> BodyParams:
     """Zero-phase Butterworth low-pass (order 2) of joint rotations, root rotation (as the first
-    two columns of its matrix, re-orthonormalised) and translation over the frames."""
+    two columns of its matrix, re-orthonormalised) and translation over the frames. Unchanged when
+    there are too few frames to filter (under 10) or ``cutoff_hz`` is 0 (filtering off) or at or
+    above the Nyquist rate."""
     from scipy.signal import butter, filtfilt
 
     t = params.batch_size
     nyquist = fps / 2.0
-    if t < 10 or cutoff_hz >= nyquist:
+    if t < 10 or cutoff_hz <= 0 or cutoff_hz >= nyquist:
         return params
     b, a = butter(2, cutoff_hz / nyquist)
     pad = min(3 * max(len(a), len(b)), t - 1)

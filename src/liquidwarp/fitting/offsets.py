@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from liquidwarp.body.model import BodyModel, BodyParams, vertex_normals
-from liquidwarp.fitting.fit import MATCH_REFRESH, nearest
+from liquidwarp.fitting.fit import OutlineMatches, silhouette_terms
 from liquidwarp.fitting.targets import FitTargets
-from liquidwarp.geometry.cameras import Camera, pixels_to_grid
+from liquidwarp.geometry.cameras import Camera
 
 
 @dataclass(frozen=True)
@@ -82,22 +81,15 @@ def fit_offsets(body: BodyModel, params: BodyParams, camera: Camera, targets: Fi
     cam = camera.expand(b)
     edges = _edges(body.faces)
     degree = torch.zeros(body.num_vertices).index_add_(0, edges[:, 0], torch.ones(len(edges)))
-    height = targets.person_height[:, None]
-    weights = targets.boundary_weight
+    matches = OutlineMatches()
     offsets = torch.zeros(body.num_vertices, requires_grad=True)
     optimiser = torch.optim.Adam([offsets], lr=config.lr)
-    for step in range(config.steps):
+    for _ in range(config.steps):
         projected = cam.project(vertices + offsets[None, :, None] * normals)[..., :2]
-        grid = pixels_to_grid(projected, targets.image_size)[:, :, None]
-        outside = F.grid_sample(targets.outside_distance, grid, mode="bilinear", padding_mode="border", align_corners=False)
-        if step % MATCH_REFRESH == 0:
-            which = nearest(targets.boundary, projected)
-        closest = projected.gather(1, which[..., None].expand(-1, -1, 2))
-        near = ((targets.boundary - closest).norm(dim=-1) / height * 100.0).clamp(max=config.reach)
-        cover = ((near * weights).sum(1) / weights.sum(1).clamp(min=1.0)).mean()
+        inside, cover = silhouette_terms(projected, targets, matches, reach=config.reach)
         smooth = (laplacian(offsets, edges, degree) * 100.0).square().mean()
         loss = (
-            outside.mean() * 100.0 * config.weight_inside + cover * config.weight_cover
+            inside * config.weight_inside + cover * config.weight_cover
             + smooth * config.weight_smooth + (offsets * 10.0).square().mean() * config.weight_size
         )  # fmt: skip
         optimiser.zero_grad(set_to_none=True)

@@ -385,10 +385,8 @@ def _offsets(
     if kept is not None and kept[0] == frames:
         return kept[1], False
     rows = torch.from_numpy(np.cumsum(found)[frames] - 1)  # where each frame's fit is among the seen frames'
-    poses = raw.index(slice(0, int(rows[-1]) + 1))  # the bodies the frames will show: low-pass filtered
-    config = FitConfig()
-    if poses.batch_size > 1 and config.filter_cutoff_hz > 0:
-        poses = smooth_over_time(poses, fps, config.filter_cutoff_hz)
+    # the bodies the frames will show: low-pass filtered
+    poses = smooth_over_time(raw.index(slice(0, int(rows[-1]) + 1)), fps, FitConfig().filter_cutoff_hz)
     targets = _targets([store[t] for t in frames], image_size)
     offsets = fit_offsets(body, poses.index(rows), default_camera(image_size), targets)
     with atomic_file(path, suffix=".npz") as tmp:
@@ -405,9 +403,7 @@ def _sequence(store: FrameStore, found: np.ndarray, raw: BodyParams, footage: Fo
     params = raw.index(slice(0, int(found.sum())))
     if offsets is not None:
         params = params.replace(offsets=offsets[None].expand(params.batch_size, -1))
-    config = FitConfig()
-    if params.batch_size > 1 and config.filter_cutoff_hz > 0:
-        params = smooth_over_time(params, footage.fps, config.filter_cutoff_hz)
+    params = smooth_over_time(params, footage.fps, FitConfig().filter_cutoff_hz)
     params = _fill_missing(params, found) if not found.all() else params
     crop = square_crop(np.array([store.bbox(t) for t in np.nonzero(found)[0]]))
     return FittedSequence(params, default_camera(footage.image_size), found, crop, footage.fps, str(Path(footage.path).resolve()))

@@ -63,7 +63,7 @@ def demo_scene(body: BodyModel, frames: int, size: int, seed: int = DEMO_SEED) -
     engine = SyntheticEngine(SynthConfig(subjects=1, frames=1, views=1, size=size, seed=seed), body)
     person = engine.make_subject(0)
     motion = dance(frames)
-    photo_params = motion.index(0).replace(shape=person.params.shape[:1], root_translation=torch.zeros(1, 3))
+    photo_params = motion.index(0).with_person(person.params).replace(root_translation=torch.zeros(1, 3))
     with torch.no_grad():
         posed = body(photo_params)
     vertices = posed.vertices
