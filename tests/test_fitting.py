@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from liquidwarp.body import BodyParams
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
@@ -80,6 +81,46 @@ def test_single_image_fit_recovers_a_synthetic_body(body, engine):
     params = fit_frames(body, build_targets(l2, vis, l3, mask, (SIZE, SIZE)))
     px, iou, joint_mm = errors(body, params, l2, mask, keypoints, cam)
     assert px < 2.0 and iou > 0.88 and joint_mm < 30, (px, iou, joint_mm)
+
+
+def test_knuckles_orient_the_hands(body, engine):
+    """Both wrists bent (within their limits) where the arm alone does not show it: with the
+    knuckle landmarks the fitted hands point where the true ones do; without them (knuckles unseen)
+    the wrists stay near the pose prior. Direction = wrist to the knuckles' midpoint, in 3D."""
+    from dataclasses import replace
+
+    from liquidwarp.body import KEYPOINT_NAMES
+    from liquidwarp.body.joints import joint_index
+
+    subject = engine.make_subject(0)
+    params = subject.params.index(slice(0, 1))
+    joints = params.joint_rotations.clone()
+    joints[0, joint_index("wrist.L")] = torch.tensor([0.7, 0.2, 0.4])
+    joints[0, joint_index("wrist.R")] = torch.tensor([-0.6, -0.15, -0.35])
+    params = params.replace(joint_rotations=joints)
+    with torch.no_grad():
+        subject = replace(subject, params=params, vertices=body(params).vertices)
+    l2, vis, l3, mask, keypoints, cam = observations_of(body, subject, slice(0, 1))
+    index = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
+
+    def directions(points):
+        return torch.stack([
+            F.normalize((points[0, index[f"{side}_index_knuckle"]] + points[0, index[f"{side}_pinky_knuckle"]]) / 2 - points[0, index[f"{side}_wrist"]], dim=-1)
+            for side in ("left", "right")
+        ])  # fmt: skip
+
+    truth = directions(torch.einsum("tij,tkj->tki", cam.rotation, keypoints))  # camera axes, as the fit's
+    knuckles = [landmarks.LANDMARK_INDEX[landmarks.pair_index(f"{side}_{finger}_knuckle")] for side in ("left", "right") for finger in ("index", "pinky")]
+    assert sorted(knuckles) == [17, 18, 19, 20]
+    unseen = vis.copy()
+    unseen[:, knuckles] = 0
+    error = {}
+    for name, visibility in (("with", vis), ("without", unseen)):
+        fitted = directions(body(fit_frames(body, build_targets(l2, visibility, l3, mask, (SIZE, SIZE)))).keypoints @ WORLD_TO_CAMERA.T)
+        error[name] = torch.rad2deg(torch.acos((fitted * truth).sum(-1).clamp(-1, 1))).detach()
+    # measured: without 35.9 / 5.6 degrees (left / right), with 9.9 / 2.6
+    assert error["without"][0] > 25, error
+    assert error["with"].max() < 15 and error["with"].mean() < 0.5 * error["without"].mean(), error
 
 
 def test_video_fit_shares_one_shape_and_tracks_every_frame(body, engine):

@@ -26,6 +26,7 @@ PIXELS = {
     "left_knee": (74, 96), "right_knee": (54, 96), "left_ankle": (75, 114), "right_ankle": (53, 114),
     "left_big_toe": (82, 119), "right_big_toe": (46, 119), "left_small_toe": (80, 121), "right_small_toe": (48, 121),
     "left_heel": (74, 119), "right_heel": (54, 119),
+    "left_index_knuckle": (120, 35), "right_index_knuckle": (8, 35), "left_pinky_knuckle": (119, 38), "right_pinky_knuckle": (9, 38),
 }  # fmt: skip
 KEYPOINTS = torch.tensor([PIXELS[name] for name in KEYPOINT_NAMES], dtype=torch.float32) + 0.5
 SOURCE_BACKGROUND = (0.9, 0.9, 0.8)

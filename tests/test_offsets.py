@@ -89,7 +89,7 @@ def clothed(body):
     masks = rasterize(cam.project(body(grown).vertices), body.faces, (SIZE, SIZE)).mask.numpy().astype(np.float32)
     keypoints = cam.project(body(params).keypoints)[..., :2].numpy()
     l2 = np.zeros((3, 33, 2), np.float32)
-    l2[:, :23] = keypoints  # only the mask and the height matter here
+    l2[:, :23] = keypoints[:, :23]  # only the mask and the height matter here
     targets = build_targets(l2, np.ones((3, 33), np.float32), None, masks, (SIZE, SIZE))
     return params, cam, targets, masks
 
@@ -132,3 +132,8 @@ def test_motion_files_keep_the_offsets_and_still_read_version_1(tmp_path, body):
     np.savez(tmp_path / "bad.npz", **old)
     with pytest.raises(InputError, match="offsets"):
         load_sequence(tmp_path / "bad.npz")
+    old["offsets"] = np.zeros(10)
+    np.savez(tmp_path / "other-body.npz", **old)
+    assert load_sequence(tmp_path / "other-body.npz").params.offsets.shape == (3, 10)  # the file alone is well formed
+    with pytest.raises(InputError, match=r"other-body\.npz: damaged motion file: offsets for 10 vertices"):
+        load_sequence(tmp_path / "other-body.npz", body.num_vertices)

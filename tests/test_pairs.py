@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from liquidwarp.body import BodyParams
+from liquidwarp.body import KEYPOINT_NAMES, BodyParams
 from liquidwarp.body.regions import head_boxes
 from liquidwarp.data.datasets import SyntheticPairs
 from liquidwarp.data.pairs import TrainingPair
@@ -50,7 +50,7 @@ def test_correspondence_map_is_the_same_code_for_the_same_point_in_any_pose(body
 
 
 def test_head_boxes_centre_and_size():
-    keypoints = torch.zeros(1, 23, 2)
+    keypoints = torch.zeros(1, len(KEYPOINT_NAMES), 2)
     keypoints[0, :5] = torch.tensor([[50.0, 50.0], [48.0, 48.0], [52.0, 48.0], [45.0, 50.0], [55.0, 50.0]])
     box = head_boxes(keypoints)[0]
     # centre = mean of the five points (50, 49.2); side = 3 x the ear-to-ear spread of 10 px

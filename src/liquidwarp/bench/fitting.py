@@ -6,7 +6,7 @@ ways: ``perceived`` runs the whole pipeline (MediaPipe on the rendered image, th
 keypoints, the exact mask), so it measures the optimiser alone. Figures, per way:
 
 - ``keypoint_error_px``: mean distance at 256 x 256 between the fitted and true body keypoints (the
-  21 that have a MediaPipe counterpart), each projected by its own camera;
+  25 that have a MediaPipe counterpart, the knuckles included since 2026-12-03), each projected by its own camera;
 - ``silhouette_iou``: fitted mesh silhouette vs the true mask;
 - ``joint_error_mm``: mean 3D error of the 17 COCO joints after aligning the hip centres, in
   camera axes (so a wrong global orientation counts).
@@ -62,7 +62,7 @@ def _score(body, params, subject, true_mask) -> tuple[float, float, float]:
     return px, iou, (a - b)[:17].norm(dim=-1).mean().item() * 1000
 
 
-def synthetic(body: BodyModel, subjects: int) -> dict:
+def synthetic(body: BodyModel, subjects: int, config: FitConfig = FitConfig()) -> dict:
     from liquidwarp.perception.mediapipe_pose import MediaPipePose
 
     engine = SyntheticEngine(SynthConfig(subjects=subjects, frames=1, views=1, size=SIZE, seed=1000), body)
@@ -75,14 +75,14 @@ def synthetic(body: BodyModel, subjects: int) -> dict:
             mask = rendered["mask"][0]
             l2, vis, l3 = _ideal_observation(body, subject)
             targets = build_targets(l2[None], vis[None], l3[None], mask.numpy()[None].astype(np.float32), (SIZE, SIZE))
-            results["ideal"].append(_score(body, fit_frames(body, targets), subject, mask))
+            results["ideal"].append(_score(body, fit_frames(body, targets, config), subject, mask))
             image = unit_to_uint8(rendered["rgb"])
             obs = pose.observe(image)
             if obs is None:
                 missed += 1
                 continue
             targets = build_targets(obs.landmarks_2d[None], obs.visibility[None], obs.landmarks_3d[None], obs.mask[None], (SIZE, SIZE))
-            results["perceived"].append(_score(body, fit_frames(body, targets), subject, mask))
+            results["perceived"].append(_score(body, fit_frames(body, targets, config), subject, mask))
     out = {}
     for way, rows in results.items():
         arr = np.array(rows) if rows else np.full((1, 3), np.nan)

@@ -48,12 +48,23 @@ PART_NAMES: tuple[str, ...] = (
 PART_INDEX = {name: i for i, name in enumerate(PART_NAMES)}
 
 #: COCO-17 plus 6 foot keypoints, in the order Anny's regressor returns them.
-KEYPOINT_NAMES: tuple[str, ...] = (
+REGRESSED_KEYPOINT_NAMES: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear",
     "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
     "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel",
 )  # fmt: skip
+#: Knuckles (the finger's first joint, where MediaPipe Pose puts its ``index`` and ``pinky``
+#: landmarks) -> the Anny bone whose head sits there: they orient the hand when fitting.
+HAND_KEYPOINT_BONES: dict[str, str] = {
+    "left_index_knuckle": "finger2-1.L",
+    "right_index_knuckle": "finger2-1.R",
+    "left_pinky_knuckle": "finger5-1.L",
+    "right_pinky_knuckle": "finger5-1.R",
+}
+#: Every keypoint a posed body has: the regressed ones, then the knuckles.
+KEYPOINT_NAMES: tuple[str, ...] = REGRESSED_KEYPOINT_NAMES + tuple(HAND_KEYPOINT_BONES)
+KNUCKLE_VERTICES = 12  # a knuckle keypoint is the mean of the vertices this many nearest its bone's head at rest
 
 
 def _bone_part(bone: str) -> str:
@@ -159,7 +170,7 @@ class BodyMesh:
 
     Attributes:
         vertices: (B, V, 3) metres.
-        keypoints: (B, 23, 3) ``KEYPOINT_NAMES`` order, metres.
+        keypoints: (B, K, 3) ``KEYPOINT_NAMES`` order, metres.
     """
 
     vertices: torch.Tensor
@@ -186,10 +197,26 @@ def _load_anny():
         import anny
 
         model = anny.Anny(skinning_method="lbs").to(torch.float32)
-        keypoints = anny.KeypointsRegressor.coco(model).to(torch.float32)
+        coco = anny.KeypointsRegressor.coco(model).to(torch.float32)
+        assert tuple(coco.labels) == REGRESSED_KEYPOINT_NAMES, coco.labels
+        keypoints = anny.KeypointsRegressor(torch.cat([coco.regression_weights, _knuckle_rows(model)]), list(KEYPOINT_NAMES))
     model.requires_grad_(False)
-    assert tuple(keypoints.labels) == KEYPOINT_NAMES, keypoints.labels
     return model, keypoints
+
+
+def _knuckle_rows(model) -> torch.Tensor:
+    """(4, V) regression rows of the knuckle keypoints: each the mean of the ``KNUCKLE_VERTICES``
+    vertices nearest its bone's head at rest (average shape), so it follows shape and pose as the
+    regressed keypoints do."""
+    with torch.no_grad():
+        rest = model()
+    vertices, heads = rest["rest_vertices"][0], rest["rest_bone_heads"][0]
+    labels = list(model.bone_labels)
+    rows = torch.zeros(len(HAND_KEYPOINT_BONES), vertices.shape[0])
+    for k, bone in enumerate(HAND_KEYPOINT_BONES.values()):
+        nearest = (vertices - heads[labels.index(bone)]).norm(dim=-1).topk(KNUCKLE_VERTICES, largest=False).indices
+        rows[k, nearest] = 1.0 / KNUCKLE_VERTICES
+    return rows
 
 
 class BodyModel(torch.nn.Module):
@@ -265,7 +292,7 @@ class BodyModel(torch.nn.Module):
         ``W``: skinning weights, ``r``: rest vertices). Equal to ``forward`` up to round-off (tested).
 
         Returns:
-            keypoints (B, 23, 3) and vertices (B, len(vertex_subset), 3), world coordinates.
+            keypoints (B, K, 3) and vertices (B, len(vertex_subset), 3), world coordinates.
         """
         a = self._anny
         b = params.batch_size

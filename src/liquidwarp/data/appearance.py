@@ -39,7 +39,7 @@ def make_appearance(
 
     Args:
         rest_vertices: (V, 3) the subject's own rest-pose vertices (shape applied).
-        rest_keypoints: (23, 3) the matching keypoints.
+        rest_keypoints: (K, 3) the matching keypoints (``KEYPOINT_NAMES``).
     Returns:
         texture (size, size, 3) float32 in [0, 1] and the outfit description.
     """

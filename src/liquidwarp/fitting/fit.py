@@ -4,7 +4,7 @@ the person mask, with joint-limit, pose, shape and temporal priors.
 
 Loss terms (all per frame, averaged over the batch):
 
-- 2D: visibility-weighted squared reprojection error of 21 landmark pairs, in percent of the
+- 2D: visibility-weighted squared reprojection error of 25 landmark pairs, in percent of the
   person's height in pixels;
 - 3D: squared error (cm) of the hip-centred keypoints in camera axes against MediaPipe's world
   landmarks;
@@ -45,6 +45,7 @@ class FitConfig:
     chunk: int = 16  # video frames optimised together
     lr: float = 0.06  # Adam learning rate (radians, metres, shape logits)
     weight_2d: float = 1.0
+    weight_knuckles: float = 0.5  # the knuckle pairs (they orient the hands) against a limb's 1: a few pixels from the wrist, often blurred
     weight_3d: float = 0.05
     weight_inside: float = 10.0
     weight_cover: float = 10.0
@@ -57,6 +58,7 @@ class FitConfig:
 
 
 _LIMITS = torch.tensor([JOINT_LIMITS[j] for j in BODY_JOINTS])  # (J, 3, 2)
+_KNUCKLES = torch.tensor(landmarks.KNUCKLES)  # (P,) bool
 #: (P,) 1 for the torso pairs, which alone place the body while the limbs are still at rest.
 _TORSO = torch.tensor([float(n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")) for n in landmarks.NAMES])
 
@@ -126,7 +128,8 @@ def _objective(
     proj = camera.project(kp)[..., :2]
     height = targets.person_height[:, None]
     err2d = ((proj - targets.keypoints_2d).norm(dim=-1) / height * 100.0) ** 2
-    w2 = targets.weight_2d
+    pair = torch.where(_KNUCKLES, config.weight_knuckles, 1.0)
+    w2 = targets.weight_2d * pair
     if placement_only:
         w2 = w2 * _TORSO
     loss_2d = (err2d * w2).sum(1) / w2.sum(1).clamp(min=1e-6)
@@ -135,7 +138,8 @@ def _objective(
     p = landmarks.pair_index
     cam_kp = cam_kp - 0.5 * (cam_kp[:, p("left_hip")] + cam_kp[:, p("right_hip")])[:, None]
     err3d = ((cam_kp - targets.keypoints_3d) * 100.0).square().sum(-1)
-    loss_3d = (err3d * targets.weight_3d).sum(1) / targets.weight_3d.sum(1).clamp(min=1e-6)
+    w3 = targets.weight_3d * pair
+    loss_3d = (err3d * w3).sum(1) / w3.sum(1).clamp(min=1e-6)
 
     terms = {"2d": loss_2d.mean() * config.weight_2d, "3d": loss_3d.mean() * config.weight_3d}
     if targets.outside_distance is not None and not placement_only:

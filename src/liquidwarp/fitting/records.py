@@ -98,8 +98,9 @@ def save_sequence(path: Path, seq: FittedSequence) -> None:
         )
 
 
-def load_sequence(path: Path) -> FittedSequence:
-    """Read a record written by :func:`save_sequence`; InputError if it is not one."""
+def load_sequence(path: Path, vertices: int | None = None) -> FittedSequence:
+    """Read a record written by :func:`save_sequence`; InputError if it is not one, or (given the
+    body model's number of ``vertices``) if its offsets are for another body model."""
     try:
         data = np.load(path, allow_pickle=False)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input problem
@@ -114,6 +115,8 @@ def load_sequence(path: Path) -> FittedSequence:
     t = lambda k: torch.from_numpy(arrays[k].astype(np.float32))  # noqa: E731
     frames = arrays["root_rotation"].shape[0]
     offsets = t("offsets")[None].expand(frames, -1) if "offsets" in arrays else None
+    if offsets is not None and vertices is not None and offsets.shape[1] != vertices:
+        raise InputError(f"{path}: damaged motion file: offsets for {offsets.shape[1]} vertices, but the body model has {vertices}")
     params = BodyParams(t("root_rotation"), t("root_translation"), t("joint_rotations"), t("shape"), offsets)
     camera = Camera(t("focal")[None], t("principal")[None], t("rotation")[None], t("translation")[None], tuple(int(x) for x in arrays["image_size"]))
     crop = tuple(float(x) for x in arrays["crop"])

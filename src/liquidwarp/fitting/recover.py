@@ -56,7 +56,7 @@ from liquidwarp.io.atomic import atomic_file
 from liquidwarp.perception.observation import PersonChoice, PersonObservation, missing_body_parts
 from liquidwarp.rendering.rasterize import Fragments, rasterize
 
-CACHE_VERSION = "fit-4"  # bump when perception, fitting or the cache's layout change what they produce
+CACHE_VERSION = "fit-5"  # bump when perception, fitting or the cache's layout change what they produce
 
 
 def cache_root() -> Path:

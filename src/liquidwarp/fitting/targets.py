@@ -38,7 +38,7 @@ def default_camera(image_size: tuple[int, int], batch_size: int = 1) -> Camera:
 
 @dataclass(frozen=True)
 class FitTargets:
-    """Per-frame targets for B frames (P = len(landmarks.PAIRS) = 21).
+    """Per-frame targets for B frames (P = len(landmarks.PAIRS) = 25).
 
     Attributes:
         keypoints_2d: (B, P, 2) pixels.

@@ -37,7 +37,7 @@ class CopyRenderer:
 def _projected_keypoints(body: BodyModel, params: BodyParams, camera: Camera) -> torch.Tensor:
     with torch.no_grad():
         keypoints = body(params).keypoints
-    return camera.project(keypoints)[0, :, :2].float()  # (23, 2) pixels
+    return camera.project(keypoints)[0, :, :2].float()  # (K, 2) pixels
 
 
 class Affine2DRenderer:

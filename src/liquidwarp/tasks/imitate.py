@@ -33,7 +33,6 @@ from liquidwarp.validation import check_device_name, check_flag
 def target_params(source: BodyParams, reference: BodyParams, in_place: bool = False) -> BodyParams:
     """Reference pose, source shape and offsets; source placement plus the reference's motion since its frame 0
     (turning only, when ``in_place``: the person stays where the source stands)."""
-    t = reference.batch_size
     r_src = axis_angle_to_matrix(source.root_rotation)  # (1, 3, 3)
     r_ref = axis_angle_to_matrix(reference.root_rotation)  # (T, 3, 3)
     delta = r_ref @ r_ref[:1].transpose(1, 2)  # rotation since the first frame, world axes
@@ -73,7 +72,7 @@ def load_reference(
     if Path(path).suffix.lower() == ".npz":
         if not Path(path).is_file():
             raise InputError(f"{path}: no such file")
-        seq = load_sequence(Path(path))
+        seq = load_sequence(Path(path), body.num_vertices)
         if max_frames is not None and seq.frames > max_frames:
             seq = FittedSequence(seq.params.index(slice(0, max_frames)), seq.camera, seq.found[:max_frames], seq.crop, seq.fps, seq.source)
         return seq, None

@@ -6,7 +6,7 @@ and move each piece by the map that takes its landmarks in the source pose to th
 in the target (reference) pose. This module is that baseline, with no learning, as a pure
 function of the source photo, its person mask and two sets of keypoints.
 
-Keypoints are ``(23, 2)`` continuous pixel coordinates in the order of
+Keypoints are ``(K, 2)`` continuous pixel coordinates in the order of
 ``liquidwarp.body.model.KEYPOINT_NAMES`` (the conventions of ``liquidwarp.geometry.cameras``:
 x right, y down, the centre of pixel ``(row i, column j)`` at ``(j + 0.5, i + 0.5)``). Left and
 right are the person's.
@@ -152,7 +152,7 @@ SEGMENT_NAMES: tuple[str, ...] = tuple(segment.name for segment in SEGMENTS)
 
 
 def _weights(landmarks: tuple[Landmark, ...]) -> torch.Tensor:
-    """(P, 23) float64 weights of the keypoints in each landmark (see ``_positions``)."""
+    """(P, K) float64 weights of the keypoints in each landmark (see ``_positions``)."""
     rows = torch.zeros(len(landmarks), NUM_KEYPOINTS, dtype=torch.float64)
     for row, landmark in zip(rows, landmarks):
         for name, weight in landmark:
@@ -163,12 +163,12 @@ def _weights(landmarks: tuple[Landmark, ...]) -> torch.Tensor:
 # Built once: landmark weights per segment, and every bone with the segment that owns it.
 _LANDMARK_WEIGHTS = [_weights(segment.landmarks) for segment in SEGMENTS]
 _FALLBACK_WEIGHTS = [None if segment.fallback is None else _weights(segment.fallback) for segment in SEGMENTS]
-_BONE_WEIGHTS = torch.stack([_weights(bone) for segment in SEGMENTS for bone in segment.bones])  # (M, 2, 23)
+_BONE_WEIGHTS = torch.stack([_weights(bone) for segment in SEGMENTS for bone in segment.bones])  # (M, 2, K)
 _BONE_OWNER = [index for index, segment in enumerate(SEGMENTS) for _ in segment.bones]
 
 
 def _positions(weights: torch.Tensor, keypoints: torch.Tensor) -> torch.Tensor:
-    """(..., 23) landmark weights, (23, 2) keypoints -> (..., 2) landmark positions."""
+    """(..., K) landmark weights, (K, 2) keypoints -> (..., 2) landmark positions."""
     return (weights.to(keypoints)[..., None] * keypoints).sum(-2)
 
 
@@ -215,8 +215,8 @@ def limb_transforms(source_keypoints: torch.Tensor, target_keypoints: torch.Tens
     """The forward map of every segment (see the module docstring for how each is chosen).
 
     Args:
-        source_keypoints: (23, 2) pixel ``x, y`` in the source image.
-        target_keypoints: (23, 2) pixel ``x, y`` of the same keypoints in the target pose.
+        source_keypoints: (K, 2) pixel ``x, y`` in the source image.
+        target_keypoints: (K, 2) pixel ``x, y`` of the same keypoints in the target pose.
     Returns:
         ``{segment name: (2, 3) matrix}`` in ``SEGMENTS`` order, each sending a source pixel
         ``(x, y, 1)`` to its target pixel; dtype and device of ``source_keypoints``.
@@ -243,7 +243,7 @@ def segment_labels(mask: torch.Tensor, source_keypoints: torch.Tensor) -> torch.
 
     Args:
         mask: (H, W) bool, 1 = person.
-        source_keypoints: (23, 2) pixel ``x, y``.
+        source_keypoints: (K, 2) pixel ``x, y``.
     Returns:
         (H, W) long index into ``SEGMENTS``; -1 off the person.
     """
@@ -283,8 +283,8 @@ def affine_limb_warp(
     Args:
         image: (1, 3, H, W) float in [0, 1], the source photo.
         mask: (1, H, W) bool, the source person (1 = person).
-        source_keypoints: (23, 2) pixel ``x, y`` of ``KEYPOINT_NAMES`` in ``image``.
-        target_keypoints: (23, 2) pixel ``x, y`` of the same keypoints in the target pose (the
+        source_keypoints: (K, 2) pixel ``x, y`` of ``KEYPOINT_NAMES`` in ``image``.
+        target_keypoints: (K, 2) pixel ``x, y`` of the same keypoints in the target pose (the
             reference); may lie outside the image.
         background: (1, 3, H, W) float, shown wherever no segment lands.
     Returns:
