@@ -175,3 +175,16 @@ def test_quality_bench_rows_name_their_settings():
     assert method_settings("lwg+p60") == {"method": "lwg", "personalize": 60}
     protocol, _, extra, fixed = tables(Path("out"))["lab-personalisation"]
     assert protocol == "self-imitation" and extra == {"sources_per_video": 1} and fixed == ("lwg", f"lwg+p{PERSONAL_STEPS}")
+
+
+def test_bench_quality_says_which_results_it_keeps_instead_of_measuring(tmp_path, monkeypatch, capsys):
+    """A resumed bench keeps an earlier run's file: it says so, with the file's date, on stderr."""
+    from liquidwarp.bench import quality
+
+    monkeypatch.setattr(quality, "_prepare_data", lambda out, body, progress: None)
+    kept = tmp_path / "lab-self-imitation__warp.json"
+    kept.write_text('{"metrics": {}}\n')
+    results = quality.run(tmp_path, ("warp",), only=("lab-self-imitation",), progress=False)
+    assert results == {"lab-self-imitation": {"warp": {"metrics": {}}}}
+    err = capsys.readouterr().err
+    assert f"liquidwarp: {kept}: kept from " in err and "--no-resume" in err

@@ -9,7 +9,8 @@ for every protocol this repository evaluates on:
   of ``outdoor_walk.mp4`` picked by ``people.json`` (frame 131, pixel 700, 720).
 
 Each run's ``results.json`` is kept in ``<out>/<table>__<method>.json``; with ``resume`` a run whose
-file exists is not repeated. All runs are at 256².
+file exists is not repeated, and a line on stderr says which file was kept and from when (the
+file does not record the code that made it). All runs are at 256².
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from liquidwarp.body.model import BodyModel
+from liquidwarp.io.console import note
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
 SYNTH_SEED = 1000
@@ -81,6 +83,8 @@ def run(out: Path, methods: tuple[str, ...], only: tuple[str, ...] | None = None
             file = out / f"{table}__{method}.json"
             if resume and file.is_file():
                 results.setdefault(table, {})[method] = json.loads(file.read_text())
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(file.stat().st_mtime))
+                note(f"{file}: kept from {when}, not measured again (--no-resume measures every run afresh)")
                 continue
             start = time.perf_counter()
             result = evaluate(data, EvaluationConfig(protocol, **method_settings(method), **extra), body, progress=progress)
