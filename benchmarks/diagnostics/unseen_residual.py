@@ -3,8 +3,8 @@ degrees, unshaded), the mean absolute error (0-255) against the truth of G_TSF's
 colour output and the composited image, on the inner body pixels the source sees and does not see,
 and the mean attention there (x 255).
 
-G_TSF's input is built here as ``LiquidWarpingGenerator.transfer`` builds it, then its transfer
-stream is run on it. ``--whole-guess`` puts the completed texture on every unseen pixel instead
+G_TSF's input comes from ``LiquidWarpingGenerator.image_input`` (what ``transfer`` uses), then its
+transfer stream is run on it. ``--whole-guess`` puts the completed texture on every unseen pixel instead
 of its blend with the push-pull fill near seen pixels: the input is then exactly the ``warp``
 method's frame on the body, so whatever the output adds is the network's own correction.
 Usage: PYTHONPATH=src python benchmarks/diagnostics/unseen_residual.py [--checkpoint BUNDLE] [--whole-guess]
@@ -26,8 +26,7 @@ from liquidwarp.scene.views import prepare_source
 from liquidwarp.tasks.methods import build_method
 from liquidwarp.tasks.view import turned
 from liquidwarp.warping.composite import composite
-from liquidwarp.warping.fill import fill_unseen_body
-from liquidwarp.warping.flow import merge_sources, transfer_flow, warp
+from liquidwarp.warping.flow import transfer_flow
 
 
 def main() -> None:
@@ -55,12 +54,10 @@ def main() -> None:
                 inner = (torch.nn.functional.avg_pool2d(frags.mask[:, None].float(), 3, 1, 1)[0, 0] == 1).numpy()
                 inputs, encoded = renderer.inputs(target, camera), renderer.encoded
                 with autocast(renderer.device, renderer.bf16):
-                    warped = torch.stack([warp(encoded.foreground[:, i], f) for i, f in enumerate(inputs.flows)], dim=1)
-                    merged, valid = merge_sources(warped, torch.stack([f.valid for f in inputs.flows], dim=1))
+                    merged = renderer.generator.image_input(encoded, inputs.mask, list(inputs.flows), guess=inputs.guess)
                     if args.whole_guess:
-                        merged = torch.where((inputs.mask & ~valid)[:, None], inputs.guess.to(merged.dtype), merged)
-                    else:
-                        merged = fill_unseen_body(merged, valid, inputs.mask, guess=inputs.guess)
+                        unseen = inputs.mask & ~torch.stack([f.valid for f in inputs.flows]).any(0)
+                        merged = torch.where(unseen[:, None], inputs.guess.to(merged.dtype), merged)
                     x = torch.cat([merged, inputs.map.to(merged.dtype)], dim=1)
                     colour, attention = renderer.generator.transfer_stream(x, encoded.features, list(inputs.flows), inputs.mask)
                 image = composite(colour.float(), attention.float(), renderer.background)

@@ -532,6 +532,31 @@ class LiquidWarpingGenerator(nn.Module):
             source_attention=attention,
         )
 
+    def image_input(
+        self,
+        encoded: EncodedSources,
+        target_mask: torch.Tensor,
+        flows: Sequence[WarpField],
+        regions: Sequence[torch.Tensor] | None = None,
+        guess: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, 3, H, W) G_TSF's image input (arguments as in :meth:`transfer`): the mean of the warped
+        source foregrounds valid at each pixel, and with ``fill_unseen`` the fill of the target body
+        pixels that no source sees."""
+        b, s = encoded.foreground.shape[:2]
+        h, w = encoded.foreground.shape[-2:]
+        assert target_mask.shape == (b, h, w) and target_mask.dtype == torch.bool, (target_mask.shape, target_mask.dtype)
+        assert len(flows) == s and all(f.valid.shape == (b, h, w) for f in flows), (len(flows), s)
+        warped = torch.stack([warp(encoded.foreground[:, i], f) for i, f in enumerate(flows)], dim=1)
+        merged, seen = merge_sources(warped, torch.stack([f.valid for f in flows], dim=1))
+        if self.fill_unseen and regions is None:
+            merged = fill_unseen_body(merged, seen, target_mask, guess=guess)
+        elif self.fill_unseen:
+            for k, region in enumerate(regions):
+                filled = fill_unseen_body(warped[:, k], flows[k].valid, target_mask, region, guess)
+                merged = torch.where((region & ~seen)[:, None], filled, merged)
+        return merged
+
     def transfer(
         self,
         encoded: EncodedSources,
@@ -560,19 +585,9 @@ class LiquidWarpingGenerator(nn.Module):
         there (``merge_sources``); on target body pixels that no source sees it is 0, or with
         ``fill_unseen`` the push-pull fill (:func:`~liquidwarp.warping.fill.fill_unseen_body`) of the seen ones.
         """
-        b, s = encoded.foreground.shape[:2]
-        h, w = encoded.foreground.shape[-2:]
+        b, h, w = target_mask.shape
         assert target_map.shape == (b, 3, h, w), target_map.shape
-        assert target_mask.shape == (b, h, w) and target_mask.dtype == torch.bool, (target_mask.shape, target_mask.dtype)
-        assert len(flows) == s and all(f.valid.shape == (b, h, w) for f in flows), (len(flows), s)
-        warped = torch.stack([warp(encoded.foreground[:, i], f) for i, f in enumerate(flows)], dim=1)
-        merged, seen = merge_sources(warped, torch.stack([f.valid for f in flows], dim=1))
-        if self.fill_unseen and regions is None:
-            merged = fill_unseen_body(merged, seen, target_mask, guess=guess)
-        elif self.fill_unseen:
-            for k, region in enumerate(regions):
-                filled = fill_unseen_body(warped[:, k], flows[k].valid, target_mask, region, guess)
-                merged = torch.where((region & ~seen)[:, None], filled, merged)
+        merged = self.image_input(encoded, target_mask, flows, regions, guess)
         x = torch.cat([merged, target_map.to(merged.dtype)], dim=1)
         colour, attention = self.transfer_stream(x, encoded.features, flows, target_mask)
         background = encoded.background if background is None else background
