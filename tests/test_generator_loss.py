@@ -122,3 +122,25 @@ def test_no_logits_means_no_adversarial_term_whatever_its_weight(pair, outputs, 
     error = (out.image.float() - batch.target_image).abs()
     torch.testing.assert_close(focused["pixel"], error.masked_select(hidden.expand_as(error)).mean())
     assert torch.equal(focused["mask"], without["mask"]) and torch.equal(focused["reconstruction"], without["reconstruction"])
+
+
+def test_the_unseen_term_is_the_error_on_the_body_the_source_does_not_see(pair, outputs, perceptual):
+    """Known answer: an output 0.3 off the target on the unseen body and 0.1 off elsewhere scores
+    0.3 there (the mean over those pixels alone), whatever share of the frame they are; the term is
+    left out at weight 0, so the training step's terms are those of the paper's recipe."""
+    batch, hidden = pair
+    out, _ = outputs
+    truth = GeneratorTruth.of(batch)
+    expected_unseen = (batch.target_body & ~batch.flow_valid)[:, None] & (batch.target_mask > 0.5)
+    assert torch.equal(truth.unseen, expected_unseen)
+    assert (truth.unseen & hidden).any() and truth.unseen.float().mean() < 0.2
+    image = batch.target_image + torch.where(truth.unseen, 0.3, 0.1)
+    named = GeneratorLoss(replace(WEIGHTS, unseen=2.0), perceptual)(replace(out, image=image), truth)
+    torch.testing.assert_close(named["unseen"], torch.tensor(0.3))
+    share = truth.unseen.float().mean()
+    torch.testing.assert_close(named["pixel"], 0.3 * share + 0.1 * (1 - share))
+    without = GeneratorLoss(WEIGHTS, perceptual)(replace(out, image=image), truth)
+    assert "unseen" not in without
+    torch.testing.assert_close(named["total"] - without["total"], 2.0 * named["unseen"])
+    with pytest.raises(ValueError, match="unseen mask"):
+        GeneratorLoss(replace(WEIGHTS, unseen=2.0), perceptual)(out, truth._replace(unseen=None))

@@ -137,3 +137,20 @@ def test_motion_files_keep_the_offsets_and_still_read_version_1(tmp_path, body):
     assert load_sequence(tmp_path / "other-body.npz").params.offsets.shape == (3, 10)  # the file alone is well formed
     with pytest.raises(InputError, match=r"other-body\.npz: damaged motion file: offsets for 10 vertices"):
         load_sequence(tmp_path / "other-body.npz", body.num_vertices)
+
+
+def test_imitate_refuses_a_motion_file_for_another_body_before_fitting_the_sources(tmp_path, body, monkeypatch):
+    """The file's offsets are checked against the body model first: the source photo (which does
+    not exist here) is never perceived or fitted, and nothing is written."""
+    from liquidwarp.tasks import imitate as task
+
+    seq = FittedSequence(BodyParams.rest(2).replace(offsets=torch.zeros(2, 10)), default_camera((48, 64)), np.ones(2, bool), (1.0, 2.0, 30.0), 24.0, "clip.mp4")
+    save_sequence(tmp_path / "other-body.npz", seq)
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("the sources were fitted before the motion file was checked")
+
+    monkeypatch.setattr(task, "recover_sources", no_fitting)
+    with pytest.raises(InputError, match=r"other-body\.npz: damaged motion file: offsets for 10 vertices, but the body model has"):
+        task.imitate([tmp_path / "photo.png"], tmp_path / "other-body.npz", tmp_path / "out.mp4", task.ImitateConfig(method="warp"), body=body, progress=False)
+    assert not (tmp_path / "out.mp4").exists()

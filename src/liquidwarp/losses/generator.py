@@ -5,7 +5,9 @@ The terms, each unweighted and then summed with :class:`LossWeights` by :func:`c
 ``adversarial`` (LSGAN, only when the discriminator's logits of the output are given),
 ``reconstruction`` (L1 of G_SID's source reconstruction), ``perceptual`` (VGG19, output vs target),
 ``face`` (the same on head crops), ``mask`` (L1 of the attention toward the target body mask),
-``mask_total_variation`` (the attention's smoothness) and ``pixel`` (L1 of the output to the target).
+``mask_total_variation`` (the attention's smoothness), ``pixel`` (L1 of the output to the target)
+and, only when its weight is not 0, ``unseen`` (the same L1 averaged over the target body the source
+does not see alone, so that a few thousand unseen pixels weigh as much as the whole frame).
 """
 
 from __future__ import annotations
@@ -38,18 +40,21 @@ class GeneratorTruth(NamedTuple):
         target_mask: (B, 1, H, W) the target body mask, 1 = person.
         head_box: (B, 4) ``x0, y0, x1, y1`` pixels of the target's head.
         source_image: (B, 3, H, W) the source, which G_SID reconstructs (S = 1).
+        unseen: (B, 1, H, W) bool, the target's body pixels the source does not see (None: not known).
     """
 
     target_image: torch.Tensor
     target_mask: torch.Tensor
     head_box: torch.Tensor
     source_image: torch.Tensor
+    unseen: torch.Tensor | None = None
 
     @classmethod
     def of(cls, batch) -> "GeneratorTruth":
         """The truth of a batch of pairs (``liquidwarp.data.pairs.TrainingPair``: any object with
-        these four attributes)."""
-        return cls(batch.target_image, batch.target_mask, batch.head_box, batch.source_image)
+        these four attributes, and ``target_body`` and ``flow_valid``)."""
+        unseen = (batch.target_body & ~batch.flow_valid)[:, None] & (batch.target_mask > 0.5)
+        return cls(batch.target_image, batch.target_mask, batch.head_box, batch.source_image, unseen)
 
 
 class GeneratorLoss(nn.Module):
@@ -91,4 +96,8 @@ class GeneratorLoss(nn.Module):
         terms["mask_total_variation"] = total_variation(attention)
         difference = (image - target).abs()
         terms["pixel"] = difference.mean() if focus is None else difference.sum() / (3 * focus.sum()).clamp(min=1)
+        if self.weights.unseen != 0:
+            if truth.unseen is None:
+                raise ValueError("the unseen loss needs the truth's unseen mask (GeneratorTruth.unseen)")
+            terms["unseen"] = (difference * truth.unseen).sum() / (3 * truth.unseen.sum()).clamp(min=1)
         return combine_losses(terms, self.weights)

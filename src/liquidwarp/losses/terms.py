@@ -195,6 +195,7 @@ class LossWeights:
     mask: float = 1.0  # L1 of the attention toward the body mask
     mask_total_variation: float = 1.0  # smoothness of the attention
     pixel: float = 0.0  # L1 of the transfer output to the target (not in the paper's GAN training; personalisation uses it)
+    unseen: float = 0.0  # L1 of the output to the target on the body the source does not see, the mean over those pixels (not in the paper)
 
 
 def combine_losses(terms: Mapping[str, torch.Tensor], weights: LossWeights = LossWeights()) -> dict[str, torch.Tensor]:

@@ -157,9 +157,12 @@ def imitate(
         # Said before the sources are perceived and fitted, so that it is all the run says.
         raise InputError(f"{reference}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     body = body if body is not None else BodyModel()
-    recoveries = recover_sources(sources, body, people(config.source_people), progress)
     reference_person = None if config.reference_person is None else PersonPick.parse(config.reference_person)
-    ref_seq, ref_recovery = load_reference(reference, body, config.max_frames, progress, reference_person)
+    # A motion file is read (and checked against the body model) before the sources are fitted,
+    # so that a bad one is refused at once; a video is perceived after them, as before.
+    motion = load_reference(reference, body, config.max_frames, progress) if Path(reference).suffix.lower() == ".npz" else None
+    recoveries = recover_sources(sources, body, people(config.source_people), progress)
+    ref_seq, ref_recovery = motion if motion is not None else load_reference(reference, body, config.max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is the first source's photo.
     prepared = [source_in_own_view(body, r, size) for r in recoveries]
     first = prepared[0]
