@@ -153,14 +153,15 @@ def imitate(
     start = time.perf_counter()
     from liquidwarp.io import media
 
-    if not (Path(reference).suffix.lower() == ".npz" or Path(reference).is_dir() or media.is_video_path(reference)):
+    motion_file = Path(reference).suffix.lower() == ".npz"
+    if not (motion_file or Path(reference).is_dir() or media.is_video_path(reference)):
         # Said before the sources are perceived and fitted, so that it is all the run says.
         raise InputError(f"{reference}: the reference must be a video or a motion file (.npz from `liquidwarp fit`)")
     body = body if body is not None else BodyModel()
     reference_person = None if config.reference_person is None else PersonPick.parse(config.reference_person)
     # A motion file is read (and checked against the body model) before the sources are fitted,
     # so that a bad one is refused at once; a video is perceived after them, as before.
-    motion = load_reference(reference, body, config.max_frames, progress) if Path(reference).suffix.lower() == ".npz" else None
+    motion = load_reference(reference, body, config.max_frames, progress) if motion_file else None
     recoveries = recover_sources(sources, body, people(config.source_people), progress)
     ref_seq, ref_recovery = motion if motion is not None else load_reference(reference, body, config.max_frames, progress, reference_person)
     # Each source is seen in (a crop of) its own photo; the output is the first source's photo.
