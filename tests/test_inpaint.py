@@ -70,12 +70,18 @@ def test_patch_is_deterministic():
     assert np.array_equal(inpaint(image, hole, "patch", seed=3), inpaint(image, hole, "patch", seed=3))
 
 
-@pytest.mark.parametrize("method, smooth_sigma", [("telea", 0.0), ("patch", 0.0), ("patch", 1 / 64)])
+@pytest.mark.parametrize("method, smooth_sigma", [("telea", 0.0), ("patch", 0.0), ("patch", 1 / 64), ("fill_photo", 1 / 64)])
 def test_a_constant_image_is_filled_with_the_constant(method, smooth_sigma):
+    from liquidwarp.warping.inpaint import PHOTO_SMOOTH, fill_photo
+
     image = np.full((40, 56, 3), (17, 130, 250), np.uint8)
     hole = person_hole(40, 56)
     image[hole] = 0
-    out = inpaint(image, hole, method, smooth_sigma=smooth_sigma)
+    if method == "fill_photo":  # the pipeline's single-photo fill: the patch fill over Telea's low frequencies
+        assert PHOTO_SMOOTH == smooth_sigma
+        out, method = fill_photo(image, hole), "patch"
+    else:
+        out = inpaint(image, hole, method, smooth_sigma=smooth_sigma)
     error = np.abs(out.astype(int) - (17, 130, 250))
     # OpenCV's fast marching adds a gradient term that its rounding turns into a few levels.
     exact = method == "patch" and smooth_sigma == 0  # the blend takes Telea's low frequencies

@@ -57,6 +57,21 @@ def test_lwg_starts_from_the_warp_method_where_the_source_sees_the_body(scene, b
     assert difference.max() <= 2  # rounding and the 0.995 clip of the residual colour
 
 
+def test_the_lwg_method_in_fp32_renders_as_on_a_machine_without_fast_bf16(scene, body, monkeypatch):
+    import liquidwarp.methods.lwg as lwg_module
+    from liquidwarp.methods.lwg import LwgOptions
+
+    source, target, camera = scene
+    generator = identity_generator()
+    with torch.no_grad():
+        generator.transfer_stream.head.weight[:3].normal_(0, 0.3)  # colour corrections, so precision shows
+    fp32 = LiquidWarpingRenderer(body, [source], generator, options=LwgOptions(bf16=False))
+    assert fp32.bf16 is False
+    frame = fp32.render(target, camera)
+    monkeypatch.setattr(lwg_module, "bf16_helps", lambda device: False)
+    assert np.array_equal(frame, LiquidWarpingRenderer(body, [source], generator).render(target, camera))
+
+
 def test_lwg_needs_a_readable_generator(scene, body, tmp_path):
     source, _, _ = scene
     with pytest.raises(InputError, match="no such file"):

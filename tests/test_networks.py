@@ -457,3 +457,73 @@ def test_the_guess_takes_over_only_far_from_the_seen_pixels():
     assert torch.allclose(out[0, :, :, 100], torch.tensor([0.0, 0.0, 1.0])[:, None])  # far: the guess
     next_to = out[0, :, :, 32]
     assert (next_to[0] > 0.8).all() and (next_to[2] < 0.1).all()  # next to red: red (the push-pull fill)
+
+
+def _select_case(seed: int = 3):
+    """A small ``fill_unseen`` generator's encoded source, a target body with an unseen patch,
+    and a guess that differs from the input everywhere."""
+    from liquidwarp.warping.flow import WarpField
+
+    config = GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, residual=True, attention_prior=6.0, fill_unseen=True)
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.rand(1, 1, 3, 32, 32, generator=gen) * 0.4 + 0.3
+    flow = WarpField.identity(1, (32, 32))
+    valid = flow.valid.clone()
+    valid[:, 10:20, 16:24] = False
+    target_map = torch.full((1, 3, 32, 32), -1.0)
+    target_map[..., 4:28, 8:26] = 0.1
+    guess = torch.rand(1, 3, 32, 32, generator=gen) * 0.4 - 0.6  # colours in [-0.6, -0.2]: never the input's
+    return config, images, WarpField(flow.grid, valid), target_map, guess
+
+
+def _transfer(generator, images, flow, target_map, guess):
+    with torch.no_grad():
+        encoded = generator.encode_sources(images, torch.ones(1, 1, 32, 32), images, decode=False)
+        return generator.transfer(encoded, target_map, target_map[:, 0] > -1, [flow], guess=guess)
+
+
+@pytest.mark.parametrize("pick", [0, 1])
+def test_a_saturated_select_head_copies_the_input_or_the_guess_exactly(pick):
+    from dataclasses import replace
+
+    config, images, flow, target_map, guess = _select_case()
+    generator = replace(config, select=True).build().eval()
+    with torch.no_grad():  # random weights elsewhere; the choice logits pinned: +40 for one, -40 for the other
+        generator.transfer_stream.head.weight[4:].zero_()
+        generator.transfer_stream.head.bias[4:] = torch.tensor([40.0, -40.0] if pick == 0 else [-40.0, 40.0])
+        generator.transfer_stream.head.weight[:3].normal_(0, 0.5)  # a residual colour far from its input
+    out = _transfer(generator, images, flow, target_map, guess)
+    body = (target_map[:, :1] > -1).expand(-1, 3, -1, -1)
+    with torch.no_grad():
+        encoded = generator.encode_sources(images, torch.ones(1, 1, 32, 32), images, decode=False)
+        expected = generator.image_input(encoded, target_map[:, 0] > -1, [flow], None, guess) if pick == 0 else guess
+    assert torch.allclose(out.colour[body], expected[body], atol=1e-6)
+
+
+def test_select_start_from_a_generator_without_it_renders_as_that_generator_when_the_choice_is_the_residual():
+    from dataclasses import replace
+
+    from liquidwarp.training.loop import with_select
+
+    config, images, flow, target_map, guess = _select_case()
+    torch.manual_seed(0)
+    source = config.build().eval()
+    with torch.no_grad():
+        source.transfer_stream.head.weight.normal_(0, 0.2)  # a trained-looking head: not the identity
+    grown = with_select(source, replace(config, select=True)).eval()
+    stem = grown.transfer_stream.stem[0].weight
+    assert stem.shape[1] == 9 and (stem[:, 6:] == 0).all() and torch.equal(stem[:, :6], source.transfer_stream.stem[0].weight)
+    start = grown.transfer_stream.head.bias[4:].tolist()
+    assert start == [0.0, -2.0]  # the choice starts at input 0.47, guess 0.06, residual 0.47
+    with torch.no_grad():
+        grown.transfer_stream.head.bias[4:] = -40.0  # choose the residual colour alone
+    before, after = _transfer(source, images, flow, target_map, guess), _transfer(grown, images, flow, target_map, guess)
+    assert torch.allclose(before.colour, after.colour, atol=1e-5) and torch.allclose(before.attention, after.attention, atol=1e-6)
+    assert not torch.allclose(before.colour, guess, atol=0.1)
+    with pytest.raises(ValueError, match="cannot become"):
+        with_select(config.build(), replace(config, select=True, base_channels=16))
+
+
+def test_select_needs_the_residual_colour():
+    with pytest.raises(ValueError, match="select needs residual"):
+        GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, select=True).build()

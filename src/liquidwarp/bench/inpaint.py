@@ -1,7 +1,7 @@
 """``liquidwarp bench inpaint``: filling a person-shaped hole in a real background, against the truth.
 
 The pipeline removes the source person from a ~256-pixel view around them and fills the hole
-(``methods.classic.inpainted_background``). The truth under a real person is unknown, so a real
+(``methods.classic.inpainted_background``, ``warping.inpaint.fill_photo``). The truth under a real person is unknown, so a real
 person's shape is moved onto background whose truth is known:
 
 - **Hole.** MediaPipe's person mask (threshold 0.5) in frame A of a video, in the pipeline's view
@@ -17,8 +17,9 @@ person's shape is moved onto background whose truth is known:
 - **skimage.** Natural images bundled with scikit-image (centre square, resized to ``SIZE``) with
   the first lab hole.
 
-Methods: ``telea`` (OpenCV, as today), ``patch`` (``warping.inpaint``), ``patch_smooth`` (the
-same with the low frequencies from Telea, ``smooth_sigma=1/64``), and for the lab video
+Methods: ``telea`` (OpenCV), ``patch`` (``warping.inpaint``), ``patch_smooth`` (the same with
+the low frequencies from Telea, ``smooth_sigma=PHOTO_SMOOTH``: ``warping.inpaint.fill_photo``,
+what the pipeline uses for a single photo), and for the lab video
 (static camera) ``frames``: ``clean_plate`` from the other sampled frames (their person masks
 grown alike), ``patch`` for what none of them shows (``seen`` gives the share they show).
 
@@ -44,7 +45,7 @@ import numpy as np
 from liquidwarp.errors import InputError
 from liquidwarp.io.images import uint8_to_unit
 from liquidwarp.tasks.framing import VIEW_MARGIN
-from liquidwarp.warping.inpaint import HOLE_DILATION, clean_plate, dilate_hole, inpaint
+from liquidwarp.warping.inpaint import HOLE_DILATION, PHOTO_SMOOTH, clean_plate, dilate_hole, inpaint
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
 SIZE = 256  # side of the view the pipeline fills, pixels
@@ -56,7 +57,7 @@ SHEET_CASES = ("lab 0->60", "outdoor 120->150", "coffee", "brick")
 METHODS = {  # name -> inpaint() arguments
     "telea": {"method": "telea"},
     "patch": {"method": "patch"},
-    "patch_smooth": {"method": "patch", "smooth_sigma": 1 / 64},  # low frequencies from Telea
+    "patch_smooth": {"method": "patch", "smooth_sigma": PHOTO_SMOOTH},  # low frequencies from Telea: the pipeline's single-photo fill
 }
 
 
@@ -141,15 +142,16 @@ def run(samples: Path | None = None, progress: bool = True) -> dict:
 
 def contact_sheet(results: dict, path: Path, names: tuple[str, ...] = SHEET_CASES) -> None:
     """A PNG, one column per case, rows: the hole (magenta; frame B's own person, filled too but
-    not scored, cyan), telea, patch, the truth."""
+    not scored, cyan), telea, patch, patch_smooth, the truth."""
     columns = []
     for name in names:
         truth, hole, person, fills = results["_images"][name]
         shown = truth.copy()
         shown[person] = (0, 255, 255)
         shown[hole] = (255, 0, 255)
-        column = [shown, fills["telea"], fills["patch"], truth]
-        columns.append(np.concatenate([_label(tile, text) for tile, text in zip(column, ("hole: " + name, "telea", "patch", "truth"))]))
+        column = [shown, fills["telea"], fills["patch"], fills["patch_smooth"], truth]
+        labels = ("hole: " + name, "telea", "patch", "patch_smooth", "truth")
+        columns.append(np.concatenate([_label(tile, text) for tile, text in zip(column, labels, strict=True)]))
     sheet = np.concatenate(columns, axis=1)
     if not cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
         raise OSError(f"{path}: could not write the contact sheet")

@@ -36,6 +36,7 @@ import torch
 from liquidwarp.body.model import BodyModel
 from liquidwarp.data.synthetic import SynthConfig, SyntheticEngine
 from liquidwarp.io.images import uint8_frames_to_unit, unit_to_uint8
+from liquidwarp.networks.precision import bf16_helps
 
 ANGLES: tuple[float, ...] = (90.0, 135.0, 180.0)
 #: Body regions the unseen error is also broken down into.
@@ -67,11 +68,17 @@ def part_mean_texture(body: BodyModel, source, atlas) -> torch.Tensor:
 
 
 def measure_subject(
-    body: BodyModel, engine: SyntheticEngine, index: int, angles: tuple[float, ...] = ANGLES, checkpoint: str | None = None
+    body: BodyModel,
+    engine: SyntheticEngine,
+    index: int,
+    angles: tuple[float, ...] = ANGLES,
+    checkpoint: str | None = None,
+    bf16: bool = True,
 ) -> list[dict]:
     """Per angle: error sums and pixel counts of both fills for subject ``index``, and the tiles
     (source | truth | old | new) of the contact sheet."""
     from liquidwarp.body.model import PART_INDEX
+    from liquidwarp.methods.lwg import LwgOptions
     from liquidwarp.rendering.rasterize import rasterize
     from liquidwarp.rendering.shading import render_face_labels
     from liquidwarp.scene.views import prepare_source
@@ -87,7 +94,7 @@ def measure_subject(
     start = time.perf_counter()
     renderer = build_method("warp", body, [source])
     build_seconds = time.perf_counter() - start
-    network = build_method("lwg", body, [source], checkpoint=checkpoint)
+    network = build_method("lwg", body, [source], checkpoint=checkpoint, options=LwgOptions(bf16=bf16))
     new_texture = renderer.fill.textures[0]
     old_texture = part_mean_texture(body, source, engine.atlas)
 
@@ -174,7 +181,13 @@ def contact_sheet(rows: list[dict], margin: int = 12) -> np.ndarray:
 
 
 def measure(
-    body: BodyModel, subjects: int, angles: tuple[float, ...], shading: bool, progress: bool = True, checkpoint: str | None = None
+    body: BodyModel,
+    subjects: int,
+    angles: tuple[float, ...],
+    shading: bool,
+    progress: bool = True,
+    checkpoint: str | None = None,
+    bf16: bool = True,
 ) -> tuple[dict, list[dict]]:
     """The table (per angle: both fills' errors on unseen and seen pixels) and the raw rows."""
     from tqdm import tqdm
@@ -182,7 +195,7 @@ def measure(
     engine = SyntheticEngine(replace(SYNTH, subjects=subjects, shading=shading), body)
     rows = []
     for index in tqdm(range(subjects), desc=f"unseen ({'shaded' if shading else 'unshaded'})", unit="subject", disable=not progress):
-        rows.extend(measure_subject(body, engine, index, angles, checkpoint))
+        rows.extend(measure_subject(body, engine, index, angles, checkpoint, bf16))
     table = {}
     for angle in angles:
         at = [r for r in rows if r["angle"] == angle]
@@ -222,6 +235,7 @@ def run(
     sheet: Path | None = None,
     progress: bool = True,
     checkpoint: str | None = None,
+    bf16: bool = True,
 ) -> dict:
     """Measure every subject and angle, on unshaded renders (the texture alone: what a fill can
     get right) and on shaded ones (as ``liquidwarp synth`` writes them: the light on the turned
@@ -233,9 +247,10 @@ def run(
         "synthetic": {"subjects": subjects, "frames": SYNTH.frames, "views": SYNTH.views, "size": SYNTH.size, "seed": SYNTH.seed},
         "source": "view 0, frame 0",
         "lwg_checkpoint": checkpoint or "shipped",
+        "lwg_bf16": bf16 and bf16_helps(torch.device("cpu")),
     }
     for shading in (False, True):
-        table, rows = measure(body, subjects, angles, shading, progress, checkpoint)
+        table, rows = measure(body, subjects, angles, shading, progress, checkpoint, bf16)
         results["shaded" if shading else "unshaded"] = table
     results["method_build_seconds_per_source"] = round(float(np.mean([r["build_seconds"] for r in rows])), 2)
     if sheet is not None:

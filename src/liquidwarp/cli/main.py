@@ -310,6 +310,7 @@ def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
     unseen.add_argument("--sheet", type=Path, help="contact sheet PNG: source | truth | old fill | new fill per subject and angle (default: beside --json, .png)")
     unseen.add_argument("--subjects", type=_positive("--subjects"), default=4, help="synthetic subjects measured (default 4)")
     unseen.add_argument("--checkpoint", type=Path, help="the lwg row's generator: a bundle or training checkpoint (default: the shipped model)")
+    unseen.add_argument("--fp32", action="store_true", help="run the lwg row in fp32 (default: bf16 autocast where the hardware has fast bf16)")
     speed = bench_sub.add_parser("speed", help="frames/s of each pipeline stage at 128, 256 and 512 pixels")
     speed.add_argument("--json", type=Path, help="write the figures to this JSON file")
     speed.add_argument("--plot", type=Path, help="write a plot of frames/s against resolution to this PNG file")
@@ -317,7 +318,7 @@ def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
     speed.add_argument("--video", type=Path, help="real footage (default ../shared/samples/lab_throw_cam01.mp4)")
     inpaint = bench_sub.add_parser("inpaint", help="filling a person-shaped hole: Telea vs patch-based vs other frames, against known truth")
     inpaint.add_argument("--json", type=Path, help="write the figures to this JSON file")
-    inpaint.add_argument("--sheet", type=Path, help="write a contact sheet (hole, telea, patch, truth) to this PNG file")
+    inpaint.add_argument("--sheet", type=Path, help="write a contact sheet (hole, telea, patch, patch_smooth, truth) to this PNG file")
     inpaint.add_argument("--samples", type=Path, help="folder of the sample videos (default ../shared/samples)")
     memory = bench_sub.add_parser("memory", help="peak memory of fit and imitate (video reference) against the clip's length")
     memory.add_argument("--json", type=Path, default=Path("benchmarks/memory.json"), help="write the figures to this JSON file (default benchmarks/memory.json)")
@@ -729,7 +730,7 @@ def _run_bench(args: argparse.Namespace) -> None:
 
         sheet = args.sheet if args.sheet is not None or args.json is None else args.json.with_suffix(".png")
         check_output_file(sheet, "contact sheet", (".png",))
-        results = unseen.run(subjects=args.subjects, sheet=sheet, checkpoint=None if args.checkpoint is None else str(args.checkpoint))
+        results = unseen.run(subjects=args.subjects, sheet=sheet, checkpoint=None if args.checkpoint is None else str(args.checkpoint), bf16=not args.fp32)
     elif args.suite == "speed":
         from liquidwarp.bench import speed
 

@@ -18,12 +18,12 @@ from liquidwarp.warping.inpaint import HOLE_DILATION
 
 def inpainted_background(source: PreparedSource) -> torch.Tensor:
     """The source's view with the person in-painted away (the body grown by ``HOLE_DILATION``
-    of the side, filled by :func:`liquidwarp.warping.inpaint.inpaint`), (1, 3, S, S) in [0, 1]."""
-    from liquidwarp.warping.inpaint import dilate_hole, inpaint
+    of the side, filled by :func:`liquidwarp.warping.inpaint.fill_photo`), (1, 3, S, S) in [0, 1]."""
+    from liquidwarp.warping.inpaint import dilate_hole, fill_photo
 
     size = source.image.shape[-1]
     hole = dilate_hole(source.fragments.mask[0].numpy(), margin_pixels(HOLE_DILATION, size))
-    return uint8_to_unit(inpaint(unit_to_uint8(source.image), hole))
+    return uint8_to_unit(fill_photo(unit_to_uint8(source.image), hole))
 
 
 class CopyRenderer:

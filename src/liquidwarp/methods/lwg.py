@@ -28,6 +28,7 @@ class LwgOptions:
     guess: bool = True  # give G_TSF the completed texture as its guess for unseen body pixels (generators with ``fill_unseen``)
     texture_size: int = TEXTURE_SIZE  # side of that texture (training pairs bake it at half this)
     generated_background: bool = False  # composite over G_BG's background instead of the classical in-painting
+    bf16: bool = True  # bf16 autocast where the hardware has fast bf16 (False: fp32 everywhere)
     on_frame: Callable[[object, TargetInputs], None] | None = None  # called with (encoded sources, inputs) before each frame's G_TSF: for diagnostics
 
 
@@ -49,7 +50,7 @@ class LiquidWarpingRenderer:
         self.owner = part_owner(parts)
         self.fill = TextureFill(body, sources, self.owner, options.texture_size) if generator.fill_unseen and options.guess else None
         self.device = next(generator.parameters()).device
-        self.bf16 = bf16_helps(self.device)
+        self.bf16 = options.bf16 and bf16_helps(self.device)
         self.codes = surface_codes(body.rest_vertices)
         self.source_inputs: SourceInputs = source_inputs(body, self.codes, sources)
         with torch.no_grad(), autocast(self.device, self.bf16):

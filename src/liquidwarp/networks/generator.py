@@ -56,6 +56,9 @@ from liquidwarp.warping.flow import WarpField, merge_sources, warp
 
 Fusion = Literal["add", "attention"]
 RESIDUAL_LIMIT = 0.995  # warped colours are clipped to this before atanh (atanh(1) is infinite)
+#: The choice logits (input, guess) of an untrained ``select`` head (the residual colour's is 0):
+#: weights 0.47 / 0.06 / 0.47.
+SELECT_START = (0.0, -2.0)
 
 
 # ------------------------------------------------------------------------------------ building blocks
@@ -173,6 +176,7 @@ class ResUNet(nn.Module):
         residual_blocks: int = 6,
         max_channels: int = 512,
         stem_kernel: int = 7,
+        extra_outputs: int = 0,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.attention = in_channels, out_channels, attention
@@ -182,7 +186,7 @@ class ResUNet(nn.Module):
         self.down = nn.ModuleList(DownSample(c[i], c[i + 1]) for i in range(downsamplings))
         self.blocks = nn.ModuleList(ResidualBlock(c[-1]) for _ in range(residual_blocks))
         self.up = nn.ModuleList(UpSample(c[i + 1], c[i]) for i in reversed(range(downsamplings)))
-        self.head = nn.Conv2d(c[0], out_channels + int(attention), 3, padding=1)
+        self.head = nn.Conv2d(c[0], out_channels + int(attention) + extra_outputs, 3, padding=1)
 
     @property
     def tap_channels(self) -> tuple[int, ...]:
@@ -206,8 +210,8 @@ class ResUNet(nn.Module):
         return SourceFeatures(tuple(encoder), tuple(residual))
 
     def head_output(self, features: SourceFeatures) -> torch.Tensor:
-        """Features -> the head's raw output (N, out_channels [+ 1], H, W): colour before tanh,
-        then the attention logit."""
+        """Features -> the head's raw output (N, out_channels [+ 1] [+ extra_outputs], H, W): colour
+        before tanh, then the attention logit, then any extra channels."""
         h = features.residual[-1] if features.residual else features.encoder[-1]
         for up, skip in zip(self.up, reversed(features.encoder[:-1])):
             h = up(h, skip)
@@ -217,7 +221,7 @@ class ResUNet(nn.Module):
         """Features -> the colour head's raw output (N, out_channels, H, W) (before tanh) and
         the attention (N, 1, H, W) in [0, 1] (sigmoid; None without an attention channel)."""
         out = self.head_output(features)
-        attention = torch.sigmoid(out[:, self.out_channels :]) if self.attention else None
+        attention = torch.sigmoid(out[:, self.out_channels : self.out_channels + 1]) if self.attention else None
         return out[:, : self.out_channels], attention
 
     def decode(self, features: SourceFeatures) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -285,25 +289,41 @@ class TransferStream(ResUNet):
     and, in :class:`LiquidWarpingGenerator`, ``fill_unseen`` (the warped input's unseen body
     pixels are filled from the seen ones). Together: an untrained generator renders as 3D warping
     does, and training teaches it corrections.
+
+    ``select`` (with ``residual``): the input gets three more channels, the completed texture's
+    guess on the body (B, 3, H, W), and the colour is a per-pixel choice among three candidates,
+    ``softmax(l_input, l_guess, 0)`` weighting the warped input, the guess and the residual colour
+    (two more head channels give the logits). A residual colour can only copy its input
+    approximately; a saturated choice copies it, or the guess, exactly.
     """
 
-    def __init__(self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, attention_prior: float = 0.0, **widths) -> None:
-        super().__init__(6, 3, attention=True, **widths)
+    def __init__(
+        self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, attention_prior: float = 0.0, select: bool = False, **widths
+    ) -> None:
+        if select and not residual:
+            raise ValueError("select needs residual: the residual colour is one of its candidates")
+        super().__init__(9 if select else 6, 3, attention=True, extra_outputs=2 if select else 0, **widths)
         self.fusion = nn.ModuleList(LiquidWarpingBlock(c, mode=fusion, modulation=modulation) for c in self.tap_channels)
         self.residual = residual
         self.attention_prior = attention_prior
+        self.select = select
         if residual:  # start as the identity on the warped pixels: the colour head's weights at 0
             with torch.no_grad():
                 self.head.weight[:3].zero_()
                 self.head.bias[:3].zero_()
         if attention_prior:  # start as the target body's silhouette: the attention head at 0
             with torch.no_grad():
-                self.head.weight[3:].zero_()
-                self.head.bias[3:].zero_()
+                self.head.weight[3:4].zero_()
+                self.head.bias[3:4].zero_()
+        if select:  # start choosing the input and the residual colour about equally, the guess little
+            with torch.no_grad():
+                self.head.weight[4:].zero_()
+                self.head.bias[4:].copy_(torch.tensor(SELECT_START))
 
     def forward(self, x: torch.Tensor, sources: SourceFeatures, flows: Sequence[WarpField], body: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, 6, H, W); ``sources`` with (B, S, C, h, w) tensors; S flows of (B, H, W); ``body``
-        (B, H, W) bool the target body's pixels. Returns colour (B, 3, H, W) and attention (B, 1, H, W)."""
+        """x (B, 6, H, W), with ``select`` (B, 9, H, W) (input colour, C_t, guess); ``sources``
+        with (B, S, C, h, w) tensors; S flows of (B, H, W); ``body`` (B, H, W) bool the target
+        body's pixels. Returns colour (B, 3, H, W) and attention (B, 1, H, W)."""
         taps = sources.taps
         assert len(taps) == len(self.fusion), (len(taps), len(self.fusion))
         resized: dict[tuple[int, int], list[WarpField]] = {}  # each flow resized once per feature size
@@ -318,7 +338,7 @@ class TransferStream(ResUNet):
         if not self.residual and not self.attention_prior:
             return self.decode(features)
         out = self.head_output(features)
-        raw, logit = out[:, :3], out[:, 3:]
+        raw, logit = out[:, :3], out[:, 3:4]
         if self.attention_prior:
             # A = sigmoid(logit + logit(feathered silhouette)), the silhouette's alpha clipped to
             # [sigmoid(-prior), sigmoid(prior)]: the target body with its edge row feathered,
@@ -333,7 +353,13 @@ class TransferStream(ResUNet):
         # Residual colour: P = tanh(raw + atanh(warped source)) where a source sees the pixel,
         # tanh(raw) elsewhere; so P equals the warped source until the network changes it.
         warped = x[:, :3].float().clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT)
-        return torch.tanh(raw + torch.atanh(warped).to(raw.dtype)), attention
+        colour = torch.tanh(raw + torch.atanh(warped).to(raw.dtype))
+        if not self.select:
+            return colour, attention
+        logits = torch.cat([out[:, 4:6].float(), torch.zeros_like(out[:, :1], dtype=torch.float32)], dim=1)
+        weight = torch.softmax(logits, dim=1)
+        chosen = weight[:, :1] * x[:, :3].float() + weight[:, 1:2] * x[:, 6:9].float() + weight[:, 2:] * colour.float()
+        return chosen.to(colour.dtype), attention
 
 
 # ------------------------------------------------------------------------------ liquid warping block
@@ -474,6 +500,7 @@ class LiquidWarpingGenerator(nn.Module):
         residual: bool = False,
         attention_prior: float = 0.0,
         fill_unseen: bool = False,
+        select: bool = False,
     ) -> None:
         super().__init__()
         self.fill_unseen = fill_unseen
@@ -486,7 +513,9 @@ class LiquidWarpingGenerator(nn.Module):
         )
         self.background_stream = BackgroundStream(keep_known=residual, **widths)
         self.source_stream = SourceIdentityStream(**widths)
-        self.transfer_stream = TransferStream(fusion=fusion, modulation=modulation, residual=residual, attention_prior=attention_prior, **widths)
+        self.transfer_stream = TransferStream(
+            fusion=fusion, modulation=modulation, residual=residual, attention_prior=attention_prior, select=select, **widths
+        )
 
     def encode_sources(
         self,
@@ -589,6 +618,8 @@ class LiquidWarpingGenerator(nn.Module):
         assert target_map.shape == (b, 3, h, w), target_map.shape
         merged = self.image_input(encoded, target_mask, flows, regions, guess)
         x = torch.cat([merged, target_map.to(merged.dtype)], dim=1)
+        if self.transfer_stream.select:  # the guess on the body, the input colour elsewhere (or everywhere without a guess)
+            x = torch.cat([x, merged if guess is None else torch.where(target_mask[:, None], guess.to(merged.dtype), merged)], dim=1)
         colour, attention = self.transfer_stream(x, encoded.features, flows, target_mask)
         background = encoded.background if background is None else background
         reconstruction = None
@@ -637,6 +668,7 @@ class GeneratorConfig:
     residual: bool = False  # G_TSF's colour starts from the warped source and G_BG keeps the known pixels (not in the paper)
     attention_prior: float = 0.0  # > 0: G_TSF's attention starts as the target body's feathered silhouette, logit within +-prior (not in the paper)
     fill_unseen: bool = False  # G_TSF's image input on body pixels no source sees: the push-pull fill of the seen ones instead of 0 (not in the paper)
+    select: bool = False  # G_TSF also sees the completed texture's guess and picks, per pixel, among its input, the guess and its residual colour (needs residual; not in the paper)
 
     def build(self) -> LiquidWarpingGenerator:
         generator = LiquidWarpingGenerator(**asdict(self))

@@ -118,17 +118,17 @@ def remove_person(image: np.ndarray, hole: np.ndarray, work_scale: float, fill=N
 
     The fill is made at ``work_scale`` (working pixels per image pixel, at most 1: the scale the
     generator sees the person at, which keeps the cost of a large photo at the cost of the view)
-    by ``fill(small_image, small_hole)`` (default: the patch-based
-    :func:`liquidwarp.warping.inpaint.inpaint`) and pasted back into the hole only, with a soft
+    by ``fill(small_image, small_hole)`` (default: the single-photo fill,
+    :func:`liquidwarp.warping.inpaint.fill_photo`) and pasted back into the hole only, with a soft
     edge of one working pixel; the rest of the image keeps its own pixels.
     """
-    from liquidwarp.warping.inpaint import inpaint
+    from liquidwarp.warping.inpaint import fill_photo
 
     h, w = hole.shape
     if not hole.any():
         return image.copy()
     small, small_hole = to_work(image, hole, work_scale)
-    filled = (fill or inpaint)(small, small_hole)
+    filled = (fill or fill_photo)(small, small_hole)
     filled = resize_to(filled, (h, w)).astype(np.float32)
     # Soft edge: the fill reaches one working pixel past the hole, fading out there.
     reach = max(int(round(h / small.shape[0])), 1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +67,33 @@ def initial_generator(config: TrainConfig) -> torch.nn.Module:
     from liquidwarp.training.checkpoint import load_generator
 
     source, _ = load_generator(Path(config.run.init))
+    if config.generator.select and source.config == replace(config.generator, select=False):
+        return with_select(source, config.generator)
     if source.config != config.generator:
         raise ValueError(f"{config.run.init}: its generator settings differ from this run's ({source.config} vs {config.generator})")
     return source
+
+
+def with_select(source: torch.nn.Module, settings) -> torch.nn.Module:
+    """A generator built from ``settings`` (``select`` on) that renders as ``source`` (the same
+    settings with ``select`` off) would, but for the choice: every weight copied; G_TSF's stem
+    gets zero weights for the guess channels, and its head keeps the new choice channels' start
+    (:data:`~liquidwarp.networks.generator.SELECT_START`)."""
+    generator = settings.build()
+    state = generator.state_dict()
+    for name, value in source.state_dict().items():
+        target = state[name]
+        if target.shape == value.shape:
+            target.copy_(value)
+        elif name == "transfer_stream.stem.0.weight":  # (out, 6, k, k) -> (out, 9, k, k)
+            target.zero_()
+            target[:, : value.shape[1]] = value
+        elif name.startswith("transfer_stream.head."):  # (4, ...) -> (6, ...): keep the new rows
+            target[: value.shape[0]] = value
+        else:
+            raise ValueError(f"{name}: {tuple(value.shape)} cannot become {tuple(target.shape)}")
+    generator.load_state_dict(state, strict=True)
+    return generator
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
