@@ -527,3 +527,45 @@ def test_select_start_from_a_generator_without_it_renders_as_that_generator_when
 def test_select_needs_the_residual_colour():
     with pytest.raises(ValueError, match="select needs residual"):
         GeneratorConfig(base_channels=8, downsamplings=2, residual_blocks=1, max_channels=16, select=True).build()
+
+
+def test_the_select_prior_starts_the_choice_as_warp_does_input_where_seen_guess_where_not():
+    from dataclasses import replace
+
+    config, images, flow, target_map, guess = _select_case()
+    torch.manual_seed(1)
+    generator = replace(config, select=True, select_prior=30.0).build().eval()
+    with torch.no_grad():
+        generator.transfer_stream.head.weight[:3].normal_(0, 0.5)  # a residual colour far from its input
+    out = _transfer(generator, images, flow, target_map, guess)
+    body = target_map[0, 0] > -1
+    seen, unseen = body & flow.valid[0], body & ~flow.valid[0]
+    assert unseen.sum() == 80 and seen.sum() > 300
+    with torch.no_grad():
+        encoded = generator.encode_sources(images, torch.ones(1, 1, 32, 32), images, decode=False)
+        given = generator.image_input(encoded, target_map[:, 0] > -1, [flow], None, guess)
+    assert torch.allclose(out.colour[0][:, seen], given[0][:, seen], atol=1e-6)  # the input where a source sees
+    assert torch.allclose(out.colour[0][:, unseen], guess[0][:, unseen], atol=1e-6)  # the guess where none does
+    # without the prior the same weights mix in the residual colour everywhere
+    plain = replace(config, select=True).build().eval()
+    plain.load_state_dict(generator.state_dict())
+    mixed = _transfer(plain, images, flow, target_map, guess)
+    assert not torch.allclose(mixed.colour[0][:, unseen], guess[0][:, unseen], atol=0.05)
+    with pytest.raises(ValueError, match="select_prior needs select"):
+        replace(config, select_prior=4.0).build()
+
+
+def test_a_run_with_the_select_prior_grows_from_a_generator_without_select(tmp_path):
+    from dataclasses import replace
+
+    from liquidwarp.training.config import TrainConfig
+    from liquidwarp.training.checkpoint import save_bundle
+    from liquidwarp.training.loop import initial_generator
+
+    config, *_ = _select_case()
+    bundle = tmp_path / "g.pt"
+    save_bundle(bundle, config.build(), config, {})
+    run = TrainConfig()
+    run = replace(run, generator=replace(config, select=True, select_prior=4.0), run=replace(run.run, init=str(bundle)))
+    grown = initial_generator(run)
+    assert grown.transfer_stream.select_prior == 4.0 and grown.transfer_stream.stem[0].weight.shape[1] == 9

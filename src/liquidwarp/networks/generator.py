@@ -295,18 +295,33 @@ class TransferStream(ResUNet):
     ``softmax(l_input, l_guess, 0)`` weighting the warped input, the guess and the residual colour
     (two more head channels give the logits). A residual colour can only copy its input
     approximately; a saturated choice copies it, or the guess, exactly.
+
+    ``select_prior`` (with ``select``): the choice logits get ``+select_prior`` for the input on
+    the target body pixels a source sees and for the guess on those it does not, so that the
+    untrained choice renders as the classical ``warp`` does (input where seen, guess where not)
+    and training learns where to depart from it (as ``attention_prior`` does for the alpha).
     """
 
     def __init__(
-        self, fusion: Fusion = "add", modulation: bool = False, residual: bool = False, attention_prior: float = 0.0, select: bool = False, **widths
+        self,
+        fusion: Fusion = "add",
+        modulation: bool = False,
+        residual: bool = False,
+        attention_prior: float = 0.0,
+        select: bool = False,
+        select_prior: float = 0.0,
+        **widths,
     ) -> None:
         if select and not residual:
             raise ValueError("select needs residual: the residual colour is one of its candidates")
+        if select_prior and not select:
+            raise ValueError("select_prior needs select")
         super().__init__(9 if select else 6, 3, attention=True, extra_outputs=2 if select else 0, **widths)
         self.fusion = nn.ModuleList(LiquidWarpingBlock(c, mode=fusion, modulation=modulation) for c in self.tap_channels)
         self.residual = residual
         self.attention_prior = attention_prior
         self.select = select
+        self.select_prior = select_prior
         if residual:  # start as the identity on the warped pixels: the colour head's weights at 0
             with torch.no_grad():
                 self.head.weight[:3].zero_()
@@ -357,6 +372,10 @@ class TransferStream(ResUNet):
         if not self.select:
             return colour, attention
         logits = torch.cat([out[:, 4:6].float(), torch.zeros_like(out[:, :1], dtype=torch.float32)], dim=1)
+        if self.select_prior:  # input where a source sees the body, guess where none does
+            seen = torch.stack([f.valid for f in flows], dim=1).any(dim=1) & body
+            prior = torch.stack([seen, body & ~seen, torch.zeros_like(body)], dim=1).float() * self.select_prior
+            logits = logits + prior
         weight = torch.softmax(logits, dim=1)
         chosen = weight[:, :1] * x[:, :3].float() + weight[:, 1:2] * x[:, 6:9].float() + weight[:, 2:] * colour.float()
         return chosen.to(colour.dtype), attention
@@ -501,6 +520,7 @@ class LiquidWarpingGenerator(nn.Module):
         attention_prior: float = 0.0,
         fill_unseen: bool = False,
         select: bool = False,
+        select_prior: float = 0.0,
     ) -> None:
         super().__init__()
         self.fill_unseen = fill_unseen
@@ -514,7 +534,13 @@ class LiquidWarpingGenerator(nn.Module):
         self.background_stream = BackgroundStream(keep_known=residual, **widths)
         self.source_stream = SourceIdentityStream(**widths)
         self.transfer_stream = TransferStream(
-            fusion=fusion, modulation=modulation, residual=residual, attention_prior=attention_prior, select=select, **widths
+            fusion=fusion,
+            modulation=modulation,
+            residual=residual,
+            attention_prior=attention_prior,
+            select=select,
+            select_prior=select_prior,
+            **widths,
         )
 
     def encode_sources(
@@ -669,6 +695,7 @@ class GeneratorConfig:
     attention_prior: float = 0.0  # > 0: G_TSF's attention starts as the target body's feathered silhouette, logit within +-prior (not in the paper)
     fill_unseen: bool = False  # G_TSF's image input on body pixels no source sees: the push-pull fill of the seen ones instead of 0 (not in the paper)
     select: bool = False  # G_TSF also sees the completed texture's guess and picks, per pixel, among its input, the guess and its residual colour (needs residual; not in the paper)
+    select_prior: float = 0.0  # > 0: that choice starts as warp's (input where seen, guess where not), logits +prior (needs select; not in the paper)
 
     def build(self) -> LiquidWarpingGenerator:
         generator = LiquidWarpingGenerator(**asdict(self))

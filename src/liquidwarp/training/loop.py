@@ -67,7 +67,7 @@ def initial_generator(config: TrainConfig) -> torch.nn.Module:
     from liquidwarp.training.checkpoint import load_generator
 
     source, _ = load_generator(Path(config.run.init))
-    if config.generator.select and source.config == replace(config.generator, select=False):
+    if config.generator.select and source.config == replace(config.generator, select=False, select_prior=0.0):
         return with_select(source, config.generator)
     if source.config != config.generator:
         raise ValueError(f"{config.run.init}: its generator settings differ from this run's ({source.config} vs {config.generator})")
