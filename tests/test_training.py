@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,6 +61,14 @@ def test_config_overrides_and_rejects_unknown_keys(tmp_path):
     preset.write_text("optim:\n  lr: 0.001\ndata:\n  synthetic: [a, b]\n")
     loaded = load_config(preset)
     assert loaded.optim.lr == 0.001 and loaded.data.synthetic == ("a", "b")
+
+
+@pytest.mark.parametrize("preset", sorted(p.name for p in (Path(__file__).parents[1] / "configs").glob("*.yaml")))
+def test_every_preset_in_configs_loads_and_builds_its_generator(preset):
+    config = load_config(Path(__file__).parents[1] / "configs" / preset)
+    generator = config.generator.build()
+    assert generator.config == config.generator
+    assert config.optim.steps > 0 and config.optim.batch_size > 0
 
 
 def test_learning_rate_is_constant_then_falls_linearly_to_zero():
