@@ -63,9 +63,12 @@ def test_config_overrides_and_rejects_unknown_keys(tmp_path):
     assert loaded.optim.lr == 0.001 and loaded.data.synthetic == ("a", "b")
 
 
-@pytest.mark.parametrize("preset", sorted(p.name for p in (Path(__file__).parents[1] / "configs").glob("*.yaml")))
+PRESETS = Path(__file__).parents[1] / "configs"
+
+
+@pytest.mark.parametrize("preset", sorted(p.name for p in PRESETS.glob("*.yaml")))
 def test_every_preset_in_configs_loads_and_builds_its_generator(preset):
-    config = load_config(Path(__file__).parents[1] / "configs" / preset)
+    config = load_config(PRESETS / preset)
     generator = config.generator.build()
     assert generator.config == config.generator
     assert config.optim.steps > 0 and config.optim.batch_size > 0
